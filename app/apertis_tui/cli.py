@@ -1,0 +1,104 @@
+"""Command line: ``apertis-tui [PROMPT] [-m MODEL] [--base-url URL] [--config PATH] [--db PATH]``.
+
+Kept light: Textual is imported only once we know the app will run, so ``--help`` and
+``--version`` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import APP_NAME, __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="A keyboard-driven terminal chat client for Apertis AI (formerly Stima API) "
+        "and any OpenAI-compatible server.",
+        epilog="Key: APERTIS_API_KEY or STIMA_API_KEY, else the settings file. "
+        "Base URL: --base-url, then APERTIS_BASE_URL, then the settings file.",
+    )
+    parser.add_argument("prompt", nargs="?", metavar="PROMPT", help="start a new chat and send PROMPT at once")
+    parser.add_argument("-m", "--model", metavar="ID", help="model for new chats (default: the settings' default model)")
+    parser.add_argument("--base-url", metavar="URL", help="API base URL, e.g. https://api.stima.tech/v1")
+    parser.add_argument("--config", metavar="PATH", type=Path, help="settings file (default: %(default)s)")
+    parser.add_argument("--db", metavar="PATH", type=Path, help="history database file")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    return parser
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"{APP_NAME}: {message}", file=sys.stderr)
+    return code
+
+
+def _ask(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
+    except EOFError:
+        return False
+
+
+def open_store(path: Path):
+    """Open the history; a damaged file is set aside (never deleted) only if the user agrees."""
+    from .core.store import History, StoreCorrupt, StoreError, set_aside
+
+    try:
+        return History(path)
+    except StoreCorrupt as error:
+        print(str(error), file=sys.stderr)
+        if not _ask("Move it aside (nothing is deleted) and start a new, empty history?"):
+            raise SystemExit(_fail("history not opened; the file was left as it is.", 1)) from None
+        moved = set_aside(path)
+        print(f"The damaged file is now {moved}.", file=sys.stderr)
+        return History(path)
+    except StoreError as error:
+        raise SystemExit(_fail(str(error), 1)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+
+    from .core import config
+
+    config_path = args.config or config.config_path()
+    config_error = None
+    try:
+        settings = config.load_settings(config_path)
+    except config.ConfigError as error:
+        # The app still starts, with defaults; it shows the problem and never overwrites the file
+        # without asking.
+        settings, config_error = config.Settings(), error
+    try:
+        base_url, _source = config.resolve_base_url(args.base_url, settings)
+    except config.ConfigError as error:
+        return _fail(str(error))
+
+    store = open_store(args.db or config.default_db_path())
+    try:
+        from .ui.app import ApertisApp, Startup
+
+        app = ApertisApp(
+            Startup(
+                settings=settings,
+                config_path=config_path,
+                store=store,
+                base_url=base_url,
+                config_error=config_error,
+                model=args.model,
+                prompt=args.prompt,
+            )
+        )
+        app.run()
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

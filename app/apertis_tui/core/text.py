@@ -1,0 +1,40 @@
+"""Making untrusted text safe to show and store.
+
+Model output, error bodies, titles and model ids may carry escape sequences (OSC 52 clipboard
+writes, title changes, screen clears). Terminals act on them even inside Textual widgets, so
+every C0/C1 control character except newline and tab is dropped before text is shown or stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls except \t (09) and \n (0a), DEL, and the C1 range (0x80-0x9f).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """``text`` with line ends normalised to ``\\n`` and other control characters removed."""
+    if not text:
+        return text
+    text = text.replace("\r\n", "\n")
+    return _CONTROLS.sub("", text)
+
+
+def one_line(text: str, limit: int = 80) -> str:
+    """A single cleaned line of at most ``limit`` characters (titles, labels)."""
+    line = " ".join(clean(text).split())
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "…"
+    return line
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with ``secret`` removed, including a visible prefix of it (some proxies echo
+    ``sk-abcd1234****`` back in their error messages)."""
+    if not text or not secret:
+        return text
+    for n in range(len(secret), 7, -1):
+        if secret[:n] in text:
+            text = text.replace(secret[:n], "[redacted]")
+    return text

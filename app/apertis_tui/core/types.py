@@ -1,0 +1,243 @@
+"""Plain data shared by config, api and store. No behaviour, no Textual."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+# ---------------------------------------------------------------------------
+# Models and usage
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One entry of GET /v1/models. Servers add fields freely; we keep the few we show."""
+
+    id: str
+    owned_by: str = ""
+    created: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+# ---------------------------------------------------------------------------
+# Request parameters
+
+#: The sampling parameters a request may carry. ``None`` means "unset": not sent,
+#: so the server's default applies.
+PARAM_NAMES = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "frequency_penalty",
+    "presence_penalty",
+    "stop",
+)
+
+
+@dataclass
+class ChatParams:
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    stop: list[str] | None = None
+
+    def as_request(self) -> dict[str, Any]:
+        """Only the parameters that are set."""
+        out: dict[str, Any] = {}
+        for name in PARAM_NAMES:
+            value = getattr(self, name)
+            if value is None or (name == "stop" and not value):
+                continue
+            out[name] = list(value) if name == "stop" else value
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in PARAM_NAMES if getattr(self, name) is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "ChatParams":
+        data = data or {}
+        return cls(**{name: data.get(name) for name in PARAM_NAMES})
+
+    def merged_over(self, base: "ChatParams") -> "ChatParams":
+        """These parameters where set, ``base`` elsewhere."""
+        return ChatParams(
+            **{
+                name: getattr(self, name) if getattr(self, name) is not None else getattr(base, name)
+                for name in PARAM_NAMES
+            }
+        )
+
+
+# ---------------------------------------------------------------------------
+# Stream events yielded by ApertisClient.stream_chat()
+
+
+@dataclass(frozen=True)
+class ContentDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A fragment of a tool call; fragments with the same ``index`` belong together."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The stream ended normally. ``reason`` is the last ``finish_reason`` seen (may be None)."""
+
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamError:
+    """The stream failed; always the last event. ``error`` carries the user-facing sentence."""
+
+    error: "ApiError"
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The result of a non-streaming request."""
+
+    content: str
+    reasoning: str = ""
+    tool_calls: list[dict[str, Any]] | None = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, StreamError]
+
+
+# ---------------------------------------------------------------------------
+# Errors
+
+ErrorKind = Literal[
+    "auth",  # 401: key missing or rejected
+    "quota",  # 402/403 insufficient quota
+    "forbidden",  # 403 other than quota
+    "model_not_found",  # 404 / 503 model_not_found
+    "rate_limited",  # 429
+    "bad_request",  # other 4xx
+    "server",  # 5xx
+    "connect",  # could not reach the server
+    "timeout",  # no bytes for too long
+    "cut",  # the connection closed mid-answer
+    "stream_error",  # {"error": ...} inside a 200 stream
+    "bad_response",  # not JSON / not the expected shape
+]
+
+
+class ApiError(Exception):
+    """Every failure of the API client, as a sentence a person understands plus what to do.
+
+    ``message`` says what happened, ``hint`` what to do. Neither ever contains the API key
+    (the client redacts it from anything that came over the wire).
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        hint: str = "",
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        detail: str = "",
+    ) -> None:
+        self.kind = kind
+        self.message = message
+        self.hint = hint
+        self.status = status
+        self.retry_after = retry_after
+        self.detail = detail  # the server's own words, trimmed; for logs and the error block
+        super().__init__(self.sentence)
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in {"rate_limited", "server", "connect", "timeout", "cut", "stream_error", "bad_response"}
+
+
+# ---------------------------------------------------------------------------
+# Stored history
+
+Role = Literal["system", "user", "assistant", "tool"]
+
+#: Message status: a user message is "complete" when stored. An assistant message is
+#: "streaming" while it arrives, then "complete", "stopped" (the user pressed escape),
+#: "error" (the request failed; ``error`` says why), "interrupted" (the app died while
+#: streaming; set at the next start) or "superseded" (replaced by a regeneration).
+MessageStatus = Literal["streaming", "complete", "stopped", "error", "interrupted", "superseded"]
+
+
+@dataclass
+class Chat:
+    id: int
+    title: str
+    model: str
+    created_at: str
+    updated_at: str
+    system_prompt: str | None = None
+    params: ChatParams = field(default_factory=ChatParams)
+    archived: bool = False
+
+
+@dataclass
+class Message:
+    id: int
+    chat_id: int
+    role: Role
+    content: str
+    model: str | None
+    status: MessageStatus
+    created_at: str
+    reasoning: str = ""
+    error: str | None = None
+    finished_at: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    ttft_ms: int | None = None
+    duration_ms: int | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    chat_id: int
+    chat_title: str
+    message_id: int | None  # None when the hit is the chat's title
+    snippet: str  # plain text; the match is between HIGHLIGHT_START and HIGHLIGHT_END
+    updated_at: str
+
+
+HIGHLIGHT_START = "\x02"  # private markers, never shown: the UI turns them into styling
+HIGHLIGHT_END = "\x03"

@@ -1,0 +1,134 @@
+"""ApertisApp: owns the settings, the history store and the API client; global keys; screens."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from ..core.api import ApertisClient
+from ..core.config import ConfigError, Settings, resolve_api_key, save_settings
+from ..core.store import History
+from ..core.types import Chat, ChatParams
+from .commands import ChatCommands
+from .paths import stylesheets
+from .screens.conversation import ConversationScreen
+from .screens.key_dialog import KeyDialog
+from .widgets.chat_pane import ChatPane
+
+
+@dataclass
+class Startup:
+    """Everything the command line worked out before the app starts."""
+
+    settings: Settings
+    config_path: Path
+    store: History
+    base_url: str
+    config_error: ConfigError | None = None
+    model: str | None = None  # -m/--model: the model for new chats
+    prompt: str | None = None  # PROMPT: sent at once in a new chat
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+
+class ApertisApp(App[None]):
+    TITLE = "apertis-tui"
+    CSS_PATH = stylesheets("base", "conversation", "dialogs")
+    COMMANDS = App.COMMANDS | {ChatCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f1", "show_keys", "Keys", id="app.keys"),
+    ]
+
+    def __init__(self, startup: Startup) -> None:
+        super().__init__()
+        self.startup = startup
+        self.settings = startup.settings
+        self.store = startup.store
+        self.base_url = startup.base_url
+        self.api_key, self.api_key_source = resolve_api_key(self.settings, startup.env)
+        self.client = self._make_client()
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+
+    # -- wiring --------------------------------------------------------------
+
+    def _make_client(self) -> ApertisClient:
+        return ApertisClient(
+            self.base_url,
+            self.api_key,
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+        )
+
+    async def use_key(self, key: str) -> None:
+        old, self.api_key = self.client, key
+        self.client = self._make_client()
+        await old.aclose()
+
+    @property
+    def default_model(self) -> str:
+        return self.startup.model or self.settings.default_model
+
+    def get_default_screen(self) -> ConversationScreen:
+        return ConversationScreen(None, self.default_model)
+
+    @property
+    def active_pane(self) -> ChatPane | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConversationScreen):
+                return screen.pane
+        return None
+
+    def new_chat(self, model: str, *, title: str) -> Chat:
+        return self.store.create_chat(model, title=title, system_prompt=self.settings.system_prompt)
+
+    def params_for(self, chat: Chat) -> ChatParams:
+        """The chat's own parameters where it has them, the settings' elsewhere."""
+        return chat.params.merged_over(self.settings.params)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def conversation_ready(self) -> None:
+        """The first conversation screen is up: report a bad settings file, ask for a key, send
+        the command line's prompt."""
+        if self.startup.config_error is not None:
+            self.notify(str(self.startup.config_error), title="Settings not loaded", severity="error", timeout=30)
+        if self.api_key is None:
+            self.push_screen(KeyDialog(self.base_url), self._key_given)
+        else:
+            self._send_startup_prompt()
+
+    async def _key_given(self, key: str | None) -> None:
+        if key:
+            await self.use_key(key)
+            self.settings.api_key = key
+            try:
+                save_settings(self.settings, self.startup.config_path)
+            except ConfigError as error:
+                self.notify(f"The key works for this session but was not saved: {error}", severity="error", timeout=20)
+            else:
+                self.api_key_source = "config"
+                self.notify(f"Key saved to {self.startup.config_path}.")
+        self._send_startup_prompt()
+
+    def _send_startup_prompt(self) -> None:
+        prompt, self.startup.prompt = self.startup.prompt, None
+        pane = self.active_pane
+        if prompt and pane is not None:
+            pane.send(prompt)
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    # -- actions -------------------------------------------------------------
+
+    def action_show_keys(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()

@@ -1,0 +1,322 @@
+"""One conversation: its title bar, messages, status line and prompt, and the worker that
+streams its answers.
+
+Data goes one way: prompt -> store (the user message is saved first) -> worker
+(``client.stream_chat``) -> message widget (+ a store flush every second) -> store (final state).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
+
+from ...core.text import one_line
+from ...core.types import (
+    ApiError,
+    Chat,
+    ContentDelta,
+    Finish,
+    Message,
+    ReasoningDelta,
+    StreamError,
+    ToolCallDelta,
+    UsageEvent,
+)
+from .message_list import MessageList
+from .message_view import MessageView
+from .prompt_input import PromptInput
+from .status_line import StatusLine, StreamStats
+
+if TYPE_CHECKING:
+    from ..app import ApertisApp
+
+FLUSH_EVERY = 1.0  # seconds between saves of a streaming answer: the most a crash can lose
+_CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
+
+
+def last_code_block(markdown: str) -> str | None:
+    blocks = _CODE_BLOCK.findall(markdown)
+    return blocks[-1][1].rstrip("\n") if blocks else None
+
+
+class ChatTitle(Static):
+    DEFAULT_CSS = """
+    ChatTitle { height: 1; padding: 0 1; }
+    """
+
+
+class _Reply:
+    """What one answer has gathered so far."""
+
+    def __init__(self) -> None:
+        self.content: list[str] = []
+        self.reasoning: list[str] = []
+        self.tool_calls: dict[int, dict[str, Any]] = {}
+        self.error: ApiError | None = None
+
+    def tool_call(self, delta: ToolCallDelta) -> None:
+        call = self.tool_calls.setdefault(
+            delta.index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if delta.id:
+            call["id"] = delta.id
+        if delta.name:
+            call["function"]["name"] += delta.name
+        call["function"]["arguments"] += delta.arguments
+
+    @property
+    def tool_call_list(self) -> list[dict[str, Any]] | None:
+        return [self.tool_calls[i] for i in sorted(self.tool_calls)] or None
+
+
+class ChatPane(Vertical):
+    """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
+
+    BINDINGS = [
+        Binding("escape", "stop", "Stop", id="chat.stop"),
+        Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
+        Binding("f3", "copy_reply", "Copy reply", id="chat.copy_reply"),
+        Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
+    ]
+
+    DEFAULT_CSS = """
+    ChatPane { height: 1fr; }
+    """
+
+    def __init__(self, chat: Chat | None, *, model: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.chat = chat
+        self.model = chat.model if chat else model
+        self._worker: Worker | None = None
+
+    @property
+    def tui(self) -> "ApertisApp":
+        return self.app  # type: ignore[return-value]
+
+    # -- composition ---------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ChatTitle(id="chat-title", markup=False)
+        yield MessageList(load_older=self._load_older, id="messages")
+        yield StatusLine(id="status")
+        yield PromptInput(id="prompt")
+
+    @property
+    def messages(self) -> MessageList:
+        return self.query_one(MessageList)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one(PromptInput)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        self._show_title()
+        self.status.ready(self.model)
+        if self.chat is not None:
+            page = self.tui.store.messages_page(self.chat.id, limit=MessageList.PAGE)
+            visible = [m for m in page if m.status != "superseded"]
+            self.messages.show(visible, more_before=len(page) >= MessageList.PAGE)
+        self.prompt.focus()
+
+    def _load_older(self, before_id: int, limit: int) -> list[Message]:
+        if self.chat is None:
+            return []
+        page = self.tui.store.messages_page(self.chat.id, before_id=before_id, limit=limit)
+        return [m for m in page if m.status != "superseded"]
+
+    def _show_title(self) -> None:
+        title = Text(one_line(self.chat.title) if self.chat and self.chat.title else "New chat", style="bold")
+        title.append(f"  ·  {self.model}", style="dim")
+        title.no_wrap = True
+        title.overflow = "ellipsis"
+        self.query_one(ChatTitle).update(title)
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def is_streaming(self) -> bool:
+        return self._worker is not None and self._worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return self.is_streaming
+        if action in {"regenerate", "copy_reply"}:
+            return True if self._last_assistant_view() is not None or action == "regenerate" else None
+        return True
+
+    def _last_assistant_view(self) -> MessageView | None:
+        for view in reversed(self.messages.views):
+            if view.message.role == "assistant":
+                return view
+        return None
+
+    # -- sending -------------------------------------------------------------
+
+    def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
+        event.stop()
+        if self.send(event.text):
+            self.prompt.clear()
+
+    def on_prompt_input_scroll_request(self, event: PromptInput.ScrollRequest) -> None:
+        event.stop()
+        self.messages.page(event.pages)
+
+    def send(self, text: str) -> bool:
+        """Store ``text`` as the user's message and ask for an answer. False if not sent."""
+        if not text.strip():
+            return False
+        if self.is_streaming:
+            self.tui.notify("An answer is still arriving: wait for it, or press escape to stop it.",
+                            severity="warning")
+            return False
+        store = self.tui.store
+        if self.chat is None:
+            self.chat = self.tui.new_chat(self.model, title=one_line(text, 60))
+            self._show_title()
+        message = store.add_message(self.chat.id, "user", text)
+        self.messages.add(message)
+        self.messages.jump_to_end()
+        self._start_reply(self.model)
+        return True
+
+    def _start_reply(self, model: str) -> None:
+        self._worker = self._reply(model)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="reply", exit_on_error=False)
+    async def _reply(self, model: str) -> None:
+        assert self.chat is not None
+        app, store, chat = self.tui, self.tui.store, self.chat
+        message = store.start_assistant(chat.id, model)
+        view = self.messages.add(message, streaming=True)
+        context = store.context(chat.id)
+        params = app.params_for(chat)
+        stats = StreamStats(model=model, started=time.monotonic())
+        reply = _Reply()
+        status = "stopped"  # unless the stream ends some other way
+        self.status.waiting(stats)
+        last_flush = time.monotonic()
+        last_status = 0.0
+        try:
+            if app.settings.stream:
+                async for event in app.client.stream_chat(model, context, params):
+                    if isinstance(event, ContentDelta):
+                        reply.content.append(event.text)
+                        view.append(content=event.text)
+                        stats.token()
+                    elif isinstance(event, ReasoningDelta):
+                        reply.reasoning.append(event.text)
+                        view.append(reasoning=event.text)
+                        stats.token()
+                    elif isinstance(event, ToolCallDelta):
+                        reply.tool_call(event)
+                    elif isinstance(event, UsageEvent):
+                        stats.usage = event.usage
+                    elif isinstance(event, Finish):
+                        status = "complete"
+                    elif isinstance(event, StreamError):
+                        reply.error = event.error
+                        status = "error"
+                    now = time.monotonic()
+                    if now - last_flush >= FLUSH_EVERY:
+                        store.flush_partial(message.id, "".join(reply.content), "".join(reply.reasoning))
+                        last_flush = now
+                    if now - last_status >= 0.1:
+                        self.status.streaming(stats)
+                        last_status = now
+            else:
+                try:
+                    completion = await app.client.complete(model, context, params)
+                except ApiError as error:
+                    reply.error, status = error, "error"
+                else:
+                    reply.content.append(completion.content)
+                    reply.reasoning.append(completion.reasoning)
+                    view.append(content=completion.content, reasoning=completion.reasoning)
+                    stats.usage = completion.usage
+                    for index, call in enumerate(completion.tool_calls or []):
+                        reply.tool_calls[index] = call
+                    status = "complete"
+        except asyncio.CancelledError:
+            status = "stopped"
+            raise
+        finally:
+            usage = stats.usage
+            duration = time.monotonic() - stats.started
+            final = store.finish_message(
+                message.id,
+                content="".join(reply.content),
+                reasoning="".join(reply.reasoning),
+                status=status,
+                error=reply.error.sentence if reply.error else None,
+                prompt_tokens=usage.prompt_tokens if usage else None,
+                completion_tokens=usage.completion_tokens if usage else None,
+                ttft_ms=round(stats.ttft * 1000) if stats.ttft is not None else None,
+                duration_ms=round(duration * 1000),
+                tool_calls=reply.tool_call_list,
+            )
+            view.finish(final)
+            self.status.finished(status, stats, duration)
+            self.call_later(self.refresh_bindings)
+
+    # -- actions -------------------------------------------------------------
+
+    def action_stop(self) -> None:
+        if self._worker is not None and self.is_streaming:
+            self._worker.cancel()
+
+    def action_regenerate(self, model: str | None = None) -> None:
+        """Replace the last answer (or retry a failed one) with a new one."""
+        if self.is_streaming:
+            self.tui.notify("An answer is still arriving: press escape to stop it first.", severity="warning")
+            return
+        if self.chat is None:
+            self.tui.notify("Nothing to regenerate yet: send a message first.")
+            return
+        views = self.messages.views
+        if views and views[-1].message.role == "assistant":
+            self.tui.store.mark_superseded(views[-1].message.id)
+            views[-1].remove()
+        elif not views or views[-1].message.role != "user":
+            self.tui.notify("Nothing to regenerate yet: send a message first.")
+            return
+        self._start_reply(model or self.model)
+
+    def action_copy_reply(self) -> None:
+        view = self._last_assistant_view()
+        if view is None or not view.text:
+            self.tui.notify("There is no reply to copy yet.")
+            return
+        self.tui.copy_to_clipboard(view.text)
+        self.tui.notify(f"Copied the last reply ({len(view.text)} characters).")
+
+    def copy_last_code_block(self) -> None:
+        for view in reversed(self.messages.views):
+            if view.message.role == "assistant":
+                code = last_code_block(view.text)
+                if code is not None:
+                    self.tui.copy_to_clipboard(code)
+                    self.tui.notify(f"Copied the last code block ({len(code.splitlines())} lines).")
+                    return
+        self.tui.notify("There is no code block in the replies yet.")
+
+    def action_toggle_reasoning(self) -> None:
+        for view in reversed(self.messages.views):
+            if view.reasoning.text:
+                view.toggle_reasoning()
+                return
+        self.tui.notify("No reply here has reasoning to show.")

@@ -1,0 +1,82 @@
+"""The scrolling list of messages. It follows a streaming answer (Textual's anchor) until the
+user scrolls up, and mounts older messages only when the user scrolls near the top."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from textual.containers import VerticalScroll
+
+from ...core.types import Message
+from .message_view import MessageView
+
+#: Loads up to ``limit`` messages older than ``before_id`` (oldest first).
+OlderLoader = Callable[[int, int], Sequence[Message]]
+
+
+class MessageList(VerticalScroll):
+    DEFAULT_CSS = """
+    MessageList { height: 1fr; }
+    """
+    PAGE = 40
+
+    def __init__(self, *, load_older: OlderLoader | None = None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._load_older = load_older
+        self._no_more_older = load_older is None
+        self.can_focus = True
+
+    def on_mount(self) -> None:
+        self.anchor()
+
+    @property
+    def views(self) -> list[MessageView]:
+        return list(self.query_children(MessageView))
+
+    def add(self, message: Message, *, streaming: bool = False) -> MessageView:
+        view = MessageView(message, streaming=streaming)
+        self.mount(view)
+        return view
+
+    def show(self, messages: Sequence[Message], *, more_before: bool) -> None:
+        """Replace the contents with ``messages`` (the newest page of a chat)."""
+        self.remove_children()
+        self._no_more_older = not more_before or self._load_older is None
+        if messages:
+            self.mount_all([MessageView(m) for m in messages])
+        self.jump_to_end()
+
+    def jump_to_end(self) -> None:
+        self.anchor()
+        self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
+
+    def page(self, pages: int) -> None:
+        if pages == 0:
+            self.jump_to_end()
+        elif pages < 0:
+            self.scroll_page_up(animate=False)
+        else:
+            self.scroll_page_down(animate=False)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new <= 2 and new < old and not self._no_more_older:
+            self.call_later(self._mount_older)
+
+    def _mount_older(self) -> None:
+        views = self.views
+        if self._load_older is None or not views or self._no_more_older:
+            return
+        older = list(self._load_older(views[0].message.id, self.PAGE))
+        if len(older) < self.PAGE:
+            self._no_more_older = True
+        if not older:
+            return
+        # Keep what the user is looking at in place while the content grows above it.
+        before = self.virtual_size.height
+        self.mount_all([MessageView(m) for m in older], before=views[0])
+
+        def keep_position() -> None:
+            self.scroll_to(y=self.scroll_y + self.virtual_size.height - before, animate=False, immediate=True)
+
+        self.call_after_refresh(keep_position)

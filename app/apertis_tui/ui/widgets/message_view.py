@@ -1,0 +1,211 @@
+"""One message of a conversation, drawn line by line from cached renders.
+
+A message is one widget (label, reasoning, body, status) using Textual's Line API: the screen
+asks for the lines it shows, and they come from lists rendered once. While an answer streams,
+new text only marks the widget dirty; it is redrawn at most once per frame, and a redraw
+renders only the open tail of the Markdown (see ``ui.render``).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from rich.panel import Panel
+from rich.text import Text
+from textual.events import Click
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
+
+from ...core.types import Message, MessageStatus
+from ..render import RenderedBlocks, render_to_strips, text_strips
+
+_MIN_FRAME = 1 / 60
+_MAX_FRAME = 0.25
+
+
+def local_time(iso: str | None) -> str:
+    """``HH:MM`` in local time for today's messages, else ``YYYY-MM-DD HH:MM``."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return ""
+    if moment.date() == datetime.now().astimezone().date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+_STATUS_NOTES: dict[str, str] = {
+    "stopped": "■ stopped — ctrl+g regenerates",
+    "interrupted": "■ interrupted: the app closed while this answer was arriving — ctrl+g regenerates",
+}
+
+
+class MessageView(Widget):
+    """A user or assistant message."""
+
+    COMPONENT_CLASSES = {
+        "message--user-label",
+        "message--assistant-label",
+        "message--meta",
+        "message--reasoning",
+        "message--note",
+        "message--error",
+    }
+
+    DEFAULT_CSS = """
+    MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
+    """
+
+    def __init__(self, message: Message, *, streaming: bool = False) -> None:
+        super().__init__(classes=f"-{message.role}")
+        self.message = message
+        self.body = RenderedBlocks(markdown=message.role == "assistant")
+        self.reasoning = RenderedBlocks(markdown=False)
+        self.reasoning_open = False
+        self.streaming = streaming
+        self._lines: list[Strip] = []
+        self._width = 0
+        self._dirty = True
+        self._timer: Timer | None = None
+        self._frame = _MIN_FRAME
+        if message.content:
+            self.body.append(message.content)
+        if message.reasoning:
+            self.reasoning.append(message.reasoning)
+        if not streaming:
+            self.body.close()
+            self.reasoning.close()
+
+    # -- feeding -------------------------------------------------------------
+
+    def append(self, content: str = "", reasoning: str = "") -> None:
+        """More streamed text. Cheap: drawing happens at most once per frame."""
+        if content:
+            self.body.append(content)
+        if reasoning:
+            self.reasoning.append(reasoning)
+        self._invalidate()
+
+    def finish(self, message: Message) -> None:
+        """The answer is over: show its final status (stopped, error, ...)."""
+        self.message = message
+        self.streaming = False
+        self.body.close()
+        self.reasoning.close()
+        self._invalidate(now=True)
+
+    def toggle_reasoning(self) -> None:
+        if self.reasoning.text:
+            self.reasoning_open = not self.reasoning_open
+            self._invalidate(now=True)
+
+    @property
+    def text(self) -> str:
+        return self.body.text
+
+    def _invalidate(self, now: bool = False) -> None:
+        self._dirty = True
+        if now:
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self._redraw()
+        elif self._timer is None and self.is_mounted:
+            self._timer = self.set_timer(self._frame, self._redraw)
+
+    def _redraw(self) -> None:
+        self._timer = None
+        if not self._width:
+            self.refresh(layout=True)
+            return
+        started = time.perf_counter()
+        before = len(self._lines)
+        self._build(self._width)
+        # Give the event loop room: a redraw that took long is not repeated at once.
+        self._frame = min(_MAX_FRAME, max(_MIN_FRAME, 2 * (time.perf_counter() - started)))
+        self.refresh(layout=len(self._lines) != before)
+
+    # -- drawing -------------------------------------------------------------
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        if width != self._width or self._dirty:
+            self._build(width)
+        return len(self._lines)
+
+    def _build(self, width: int) -> None:
+        self._width = width
+        self._dirty = False
+        console = self.app.console
+        lines = [self._label_strip()]
+        if self.reasoning.text:
+            lines.append(self._reasoning_header())
+            if self.reasoning_open:
+                style = self.get_component_rich_style("message--reasoning")
+                lines.extend(s.apply_style(style) for s in self.reasoning.lines(console, max(1, width - 2)))
+                lines.append(Strip.blank(0))
+        lines.extend(self.body.lines(console, width))
+        lines.extend(self._footer(width))
+        self._lines = lines
+
+    def _label_strip(self) -> Strip:
+        msg = self.message
+        if msg.role == "user":
+            label = Text("You", style=self.get_component_rich_style("message--user-label"))
+        else:
+            label = Text(msg.model or "assistant", style=self.get_component_rich_style("message--assistant-label"))
+        meta = [local_time(msg.created_at)]
+        if self.streaming:
+            meta.append("streaming…")
+        elif msg.role == "assistant" and msg.completion_tokens:
+            meta.append(f"{msg.completion_tokens} tokens")
+        label.append("  " + " · ".join(m for m in meta if m), style=self.get_component_rich_style("message--meta"))
+        label.no_wrap = True
+        label.overflow = "ellipsis"
+        return text_strips(self.app.console, label, max(1, self._width))[0]
+
+    def _reasoning_header(self) -> Strip:
+        words = len(self.reasoning.text.split())
+        arrow = "▾" if self.reasoning_open else "▸"
+        doing = "Thinking…" if self.streaming and not self.body.text else "Reasoning"
+        hint = "ctrl+t hides" if self.reasoning_open else "ctrl+t shows"
+        text = Text(f"{arrow} {doing} ({words} words, {hint})", style=self.get_component_rich_style("message--reasoning"))
+        text.no_wrap = True
+        text.overflow = "ellipsis"
+        return text_strips(self.app.console, text, max(1, self._width))[0]
+
+    def _footer(self, width: int) -> list[Strip]:
+        status: MessageStatus = self.message.status
+        if status == "error" and self.message.error:
+            style = self.get_component_rich_style("message--error")
+            body = Text(self.message.error + "\nctrl+g retries.")
+            panel = Panel(body, title="Error", title_align="left", border_style=style, expand=True)
+            options = self.app.console.options.update(width=max(4, width), height=None)
+            return ([Strip.blank(0)] if self.body.text else []) + render_to_strips(self.app.console, panel, options)
+        note = _STATUS_NOTES.get(status)
+        if note:
+            text = Text(note, style=self.get_component_rich_style("message--note"))
+            return text_strips(self.app.console, text, max(1, width))
+        return []
+
+    def render_line(self, y: int) -> Strip:
+        style = self.rich_style
+        width = self.size.width
+        if y >= len(self._lines):
+            return Strip.blank(width, style)
+        return self._lines[y].crop_extend(0, width, style).apply_style(style)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._dirty = True
+
+    def on_click(self, event: Click) -> None:
+        if self.reasoning.text and event.y == 1:
+            self.toggle_reasoning()

@@ -1,0 +1,1253 @@
+"""A fake Apertis (OpenAI-compatible) server on 127.0.0.1 for tests, demos and benchmarks.
+
+Standard library only. It speaks real HTTP/1.1 on a real socket and writes its own chunked
+transfer encoding, so a stream can be cut, stalled or paced exactly. Every wire quirk listed
+in DESIGN.md ("The service") has a scenario model; see ``SCENARIOS``.
+
+    with FakeServer(key="test-key") as server:
+        httpx.get(server.base_url + "/models", headers={"Authorization": "Bearer test-key"})
+
+As a script (used by ``make demo``)::
+
+    python tests/fake_server.py --port 8765 --key demo-key --rate 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import random
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterable, Iterator
+
+__all__ = [
+    "FakeServer",
+    "MODELS",
+    "MODEL_IDS",
+    "SCENARIOS",
+    "HOSTILE_TEXT",
+    "long_markdown",
+    "normal_answer",
+    "count_tokens",
+    "split_tokens",
+]
+
+# ---------------------------------------------------------------------------
+# Scenarios
+
+SCENARIOS: dict[str, str] = {
+    "test/slow": "the normal answer, streamed at 20 tokens/s whatever .rate is",
+    "test/long": "a ~20,000-token Markdown answer (long_markdown); a last user message "
+    "containing 'tokens=N' asks for N tokens instead",
+    "test/reasoning": "a few sentences in delta.reasoning_content, then the normal answer",
+    "test/reasoning-alt": "a few sentences in delta.reasoning, then the normal answer",
+    "test/tools": "two tool calls (get_weather, get_time) streamed as interleaved fragments "
+    "joined by index, finish_reason 'tool_calls'; after a role 'tool' message, a normal answer",
+    "test/comments": "the normal answer with ': keep-alive', ': PING' and "
+    "': OPENROUTER PROCESSING' comment lines between and inside events",
+    "test/usage-shapes": "usage chunks with choices [], null, missing and [{index 0, empty delta}]; "
+    "only the last one has the true usage; sent even without include_usage",
+    "test/no-done": "the normal answer, then a clean end of the body without 'data: [DONE]'",
+    "test/cut": "about half the normal answer, then the socket closes with no terminating chunk",
+    "test/midstream-error": "some content, then 'data: {\"error\": ...}' (upstream overloaded) "
+    "and the connection closes",
+    "test/changing-id": "the normal answer whose chunk id changes half-way (web-search style)",
+    "test/bad-json": "some content, then a 'data: {not json' event, then the rest and [DONE]",
+    "test/stall": "the first content chunk, then silence until .stall_release is set or the "
+    "server stops (cap 120 s), then the socket closes with no terminating chunk",
+    "test/hostile": "content full of Rich/Textual markup, ANSI/OSC escapes, C1 controls, "
+    "zero-width and bidi characters and CRLF line ends (HOSTILE_TEXT)",
+    "test/err-401": "HTTP 401 invalid_api_key (the key is fine; the body says it is not)",
+    "test/err-402": "HTTP 402 insufficient_user_quota",
+    "test/err-403-quota": "HTTP 403 insufficient_user_quota, 'user quota is not enough'",
+    "test/err-403": "HTTP 403 'access denied for this group'",
+    "test/err-404": "HTTP 404 model_not_found, OpenAI style 'The model `x` does not exist'",
+    "test/err-503-model": "HTTP 503 model_not_found 'No available channel for model ...'",
+    "test/err-429": "HTTP 429 rate_limit_exceeded JSON body and 'Retry-After: 7'",
+    "test/err-429-empty": "HTTP 429 with an empty body and no Retry-After",
+    "test/err-500": "HTTP 500 server_error JSON body",
+    "test/err-502-html": "HTTP 502 with an nginx HTML page as body",
+    "test/err-400": "HTTP 400 invalid_request_error, param 'temperature'",
+}
+
+HOSTILE_TEXT = (
+    "Hostile output follows.\r\n"
+    "Markup: [bold]x[/bold] and a stray [/] and [@click=app.quit]click[/] and [red on white]r[/]\r\n"
+    "ANSI: \x1b[31mred\x1b[0m and clear screen \x1b[2J\x1b[H done\r\n"
+    "OSC 52 clipboard: \x1b]52;c;aGVsbG8=\x07 and OSC 0 title: \x1b]0;pwned\x07 end\r\n"
+    "C1 CSI: \x9b31m and NUL \x00 and backspace \x08 and bell \x07\r\n"
+    "Zero\u200bwidth and right-to-left \u202eevil.exe\u202c and tab\there\r\n"
+    "Links: [click me](javascript:alert(1)) and [file](file:///etc/passwd)\r\n"
+)
+
+# ---------------------------------------------------------------------------
+# The model list
+
+_SEED_MODELS: list[tuple[str, str]] = [
+    ("gpt-4o", "openai"),
+    ("gpt-4o-mini", "openai"),
+    ("gpt-4.1", "openai"),
+    ("gpt-4.1-mini", "openai"),
+    ("gpt-4.1-nano", "openai"),
+    ("o3-mini", "openai"),
+    ("o3", "openai"),
+    ("o4-mini", "openai"),
+    ("gpt-3.5-turbo", "openai"),
+    ("claude-3-5-sonnet-20241022", "anthropic"),
+    ("claude-3-5-haiku-20241022", "anthropic"),
+    ("claude-3-7-sonnet-20250219", "anthropic"),
+    ("claude-sonnet-4-20250514", "anthropic"),
+    ("claude-opus-4-20250514", "anthropic"),
+    ("gemini-2.5-pro", "google"),
+    ("gemini-2.5-flash", "google"),
+    ("gemini-2.0-flash", "google"),
+    ("deepseek-chat", "deepseek"),
+    ("deepseek-reasoner", "deepseek"),
+    ("llama-3.3-70b-instruct", "meta"),
+    ("qwen-max", "alibaba"),
+    ("qwen-plus", "alibaba"),
+    ("qwen-turbo", "alibaba"),
+    ("mistral-large-latest", "mistralai"),
+    ("mistral-small-latest", "mistralai"),
+    ("codestral-latest", "mistralai"),
+    ("grok-3", "xai"),
+    ("grok-3-mini", "xai"),
+    ("command-r-plus", "cohere"),
+    ("text-embedding-3-small", "openai"),
+    ("text-embedding-3-large", "openai"),
+    ("dall-e-3", "openai"),
+    ("whisper-1", "openai"),
+    ("tts-1", "openai"),
+]
+
+# (family, owner, sizes, suffixes): generated as family-size-suffix.
+_FAMILIES: list[tuple[str, str, list[str], list[str]]] = [
+    ("llama-3.1", "meta", ["8b", "70b", "405b"], ["-instruct", "-instruct-turbo", ""]),
+    ("llama-3.2", "meta", ["1b", "3b", "11b-vision", "90b-vision"], ["-instruct", ""]),
+    ("llama-4", "meta", ["scout-17b-16e", "maverick-17b-128e"], ["-instruct", ""]),
+    ("qwen2.5", "alibaba", ["0.5b", "1.5b", "3b", "7b", "14b", "32b", "72b"], ["-instruct", ""]),
+    ("qwen2.5-coder", "alibaba", ["1.5b", "7b", "14b", "32b"], ["-instruct", ""]),
+    ("qwen3", "alibaba", ["0.6b", "1.7b", "4b", "8b", "14b", "32b", "30b-a3b", "235b-a22b"], ["", "-fp8"]),
+    ("gemma-2", "google", ["2b", "9b", "27b"], ["-it", ""]),
+    ("gemma-3", "google", ["1b", "4b", "12b", "27b"], ["-it", ""]),
+    ("phi-3", "microsoft", ["mini-4k", "mini-128k", "medium-4k", "medium-128k"], ["-instruct"]),
+    ("phi-4", "microsoft", ["mini", "multimodal", "reasoning"], ["", "-instruct"]),
+    ("mistral", "mistralai", ["7b", "nemo-12b", "small-24b"], ["-instruct-v0.3", "-instruct"]),
+    ("mixtral", "mistralai", ["8x7b", "8x22b"], ["-instruct", ""]),
+    ("deepseek-r1-distill-qwen", "deepseek", ["1.5b", "7b", "14b", "32b"], [""]),
+    ("deepseek-r1-distill-llama", "deepseek", ["8b", "70b"], [""]),
+    ("deepseek-v3", "deepseek", ["0324", "1226"], ["", "-fast"]),
+    ("yi-1.5", "01-ai", ["6b", "9b", "34b"], ["-chat", ""]),
+    ("glm-4", "zhipu", ["9b", "plus", "air", "flash", "long"], [""]),
+    ("internlm2.5", "shanghai-ai-lab", ["7b", "20b"], ["-chat"]),
+    ("falcon", "tii", ["7b", "40b", "180b"], ["-instruct"]),
+    ("nous-hermes-2", "nousresearch", ["mixtral-8x7b", "yi-34b"], ["-dpo", "-sft"]),
+    ("command-r", "cohere", ["08-2024", "plus-08-2024", "7b-12-2024"], [""]),
+    ("jamba-1.5", "ai21", ["mini", "large"], [""]),
+    ("granite-3.1", "ibm", ["2b", "8b"], ["-instruct", ""]),
+    ("olmo-2", "allenai", ["7b", "13b"], ["-instruct", ""]),
+    ("nemotron", "nvidia", ["70b", "mini-4b", "super-49b"], ["-instruct", ""]),
+]
+
+# (base, owner, dates): generated as base-date.
+_DATED: list[tuple[str, str, list[str]]] = [
+    ("gpt-4o", "openai", ["2024-05-13", "2024-08-06", "2024-11-20"]),
+    ("gpt-4o-mini", "openai", ["2024-07-18"]),
+    ("gpt-4-turbo", "openai", ["2024-04-09", "preview"]),
+    ("gpt-4.1", "openai", ["2025-04-14"]),
+    ("gpt-4o-audio-preview", "openai", ["2024-10-01", "2024-12-17"]),
+    ("gpt-4o-search-preview", "openai", ["2025-03-11"]),
+    ("o1", "openai", ["2024-12-17", "preview", "mini"]),
+    ("o3-mini", "openai", ["2025-01-31"]),
+    ("claude-3-opus", "anthropic", ["20240229"]),
+    ("claude-3-sonnet", "anthropic", ["20240229"]),
+    ("claude-3-haiku", "anthropic", ["20240307"]),
+    ("claude-3-5-sonnet", "anthropic", ["20240620"]),
+    ("claude-3-7-sonnet", "anthropic", ["20250219-thinking"]),
+    ("claude-sonnet-4", "anthropic", ["20250514-thinking"]),
+    ("claude-opus-4-1", "anthropic", ["20250805"]),
+    ("gemini-1.5-pro", "google", ["001", "002", "latest"]),
+    ("gemini-1.5-flash", "google", ["001", "002", "8b", "latest"]),
+    ("gemini-2.0-flash", "google", ["001", "lite", "exp", "thinking-exp-01-21"]),
+    ("gemini-2.5-pro", "google", ["preview-03-25", "preview-05-06", "preview-06-05"]),
+    ("gemini-2.5-flash", "google", ["preview-04-17", "preview-05-20", "lite"]),
+    ("grok-2", "xai", ["1212", "vision-1212"]),
+    ("grok-3", "xai", ["beta", "fast", "mini-fast"]),
+    ("mistral-large", "mistralai", ["2407", "2411"]),
+    ("mistral-small", "mistralai", ["2409", "2501", "2503"]),
+    ("mistral-medium", "mistralai", ["2505"]),
+    ("qwen-max", "alibaba", ["2025-01-25", "latest"]),
+    ("qwen-plus", "alibaba", ["2025-01-25", "latest"]),
+    ("deepseek-chat", "deepseek", ["v3", "v3.1"]),
+]
+
+# Prefixes some aggregators put in front of ids; applied to a subset to reach 430+.
+_ROUTED_PREFIXES: list[tuple[str, str]] = [
+    ("openrouter/", "openrouter"),
+    ("together/", "together"),
+    ("groq/", "groq"),
+    ("bedrock/", "aws"),
+    ("vertex/", "google"),
+]
+
+
+def _build_models() -> list[dict[str, Any]]:
+    ids: list[tuple[str, str]] = []
+    seen: set[str] = set()
+
+    def add(model_id: str, owner: str) -> None:
+        if model_id not in seen:
+            seen.add(model_id)
+            ids.append((model_id, owner))
+
+    for mid, owner in _SEED_MODELS:
+        add(mid, owner)
+    for family, owner, sizes, suffixes in _FAMILIES:
+        for size in sizes:
+            for suffix in suffixes:
+                add(f"{family}-{size}{suffix}", owner)
+    for base, owner, dates in _DATED:
+        for date in dates:
+            add(f"{base}-{date}", owner)
+    base_ids = [i for i in ids]
+    for prefix, owner in _ROUTED_PREFIXES:
+        for j, (mid, _owner) in enumerate(base_ids):
+            if j % 4 == 0 and "embedding" not in mid:
+                add(f"{prefix}{mid}", owner)
+    for mid in SCENARIOS:
+        add(mid, "apertis-test")
+
+    models: list[dict[str, Any]] = []
+    base_created = 1_700_000_000
+    for n, (mid, owner) in enumerate(ids):
+        entry: dict[str, Any] = {
+            "id": mid,
+            "object": "model",
+            "created": base_created + n * 86_400,
+            "owned_by": owner,
+        }
+        if owner != "apertis-test":
+            if n % 3 == 0:  # new-api
+                entry["supported_endpoint_types"] = (
+                    ["anthropic", "openai"] if owner == "anthropic" else ["openai"]
+                )
+            elif n % 5 == 1:  # one-api
+                entry["permission"] = [
+                    {
+                        "id": f"modelperm-{n:024x}",
+                        "object": "model_permission",
+                        "created": base_created,
+                        "allow_create_engine": True,
+                        "allow_sampling": True,
+                        "allow_logprobs": True,
+                        "allow_search_indices": False,
+                        "allow_view": True,
+                        "allow_fine_tuning": False,
+                        "organization": "*",
+                        "group": None,
+                        "is_blocking": False,
+                    }
+                ]
+                entry["root"] = mid
+                entry["parent"] = None
+            if n in (41, 137):  # a couple of sparse entries
+                del entry["owned_by"]
+            if n in (42, 211):
+                del entry["created"]
+        models.append(entry)
+    return models
+
+
+MODELS: list[dict[str, Any]] = _build_models()
+MODEL_IDS: list[str] = [m["id"] for m in MODELS]
+_MODEL_ID_SET = frozenset(MODEL_IDS)
+
+# ---------------------------------------------------------------------------
+# Text helpers
+
+_TOKEN_RE = re.compile(r"\s*\S+|\s+")
+
+
+def split_tokens(text: str) -> list[str]:
+    """One token = one word with its leading whitespace; ''.join(split_tokens(t)) == t."""
+    return _TOKEN_RE.findall(text)
+
+
+def count_tokens(text: str) -> int:
+    return len(split_tokens(text))
+
+
+def _content_text(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # [{"type": "text", "text": ...}, {"type": "image_url", ...}]
+        return "".join(
+            str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text"
+        )
+    return str(content)
+
+
+def _last_user_text(messages: list[Any]) -> str:
+    for m in reversed(messages):
+        if isinstance(m, dict) and m.get("role") == "user":
+            return _content_text(m.get("content"))
+    return ""
+
+
+def normal_answer(model: str, messages: list[Any]) -> str:
+    """The deterministic answer of a normal model to a request's messages."""
+    said = _last_user_text(messages)
+    if said.startswith("echo:"):
+        return said[len("echo:"):]
+    return (
+        f"**{model}** got {len(messages)} messages. You said: {said}\n"
+        "\n"
+        "## Summary\n"
+        "\n"
+        "- the whole history arrived\n"
+        "- this answer is *deterministic*\n"
+        "- it has `inline code` too\n"
+        "\n"
+        "```python\n"
+        "def greet(name: str) -> str:\n"
+        '    return f"Hello, {name}!"\n'
+        "```\n"
+    )
+
+
+_WORDS = (
+    "the a an stream token model answer server client widget render terminal buffer latency "
+    "frame markdown table code block list heading paragraph quote history message chat screen "
+    "cursor scroll line cache layout width height style theme color key binding worker event "
+    "request response socket chunk header body retry error quota limit usage cost prompt "
+    "context window reasoning tool call function argument value result index offset "
+    "quick brown fox jumps over lazy dog while careful readers measure every byte twice "
+    "and then some more because performance matters when twenty thousand tokens arrive"
+).split()
+
+_CODE_SNIPPETS: list[tuple[str, str]] = [
+    (
+        "python",
+        "def fib(n: int) -> int:\n"
+        "    a, b = 0, 1\n"
+        "    for _ in range(n):\n"
+        "        a, b = b, a + b\n"
+        "    return a\n"
+        "\n"
+        "print([fib(i) for i in range(10)])",
+    ),
+    (
+        "rust",
+        "fn main() {\n"
+        "    let v: Vec<u32> = (1..=10).map(|x| x * x).collect();\n"
+        '    println!("{:?}", v);\n'
+        "}",
+    ),
+    (
+        "javascript",
+        "const sum = (xs) => xs.reduce((a, b) => a + b, 0);\n"
+        "console.log(sum([1, 2, 3, 4]));\n"
+        "export default sum;",
+    ),
+    (
+        "sql",
+        "SELECT chat_id, COUNT(*) AS n\n"
+        "FROM messages\n"
+        "WHERE role = 'assistant'\n"
+        "GROUP BY chat_id\n"
+        "ORDER BY n DESC\n"
+        "LIMIT 10;",
+    ),
+    (
+        "bash",
+        "#!/usr/bin/env bash\n"
+        "set -euo pipefail\n"
+        'for f in *.md; do\n'
+        '  wc -w "$f"\n'
+        "done",
+    ),
+    (
+        "go",
+        "package main\n"
+        "\n"
+        'import "fmt"\n'
+        "\n"
+        "func main() {\n"
+        "\tfor i := 0; i < 3; i++ {\n"
+        '\t\tfmt.Println("tick", i)\n'
+        "\t}\n"
+        "}",
+    ),
+    ("json", '{\n  "model": "gpt-4o",\n  "stream": true,\n  "messages": []\n}'),
+]
+
+
+def long_markdown(tokens: int = 20000) -> str:
+    """A deterministic Markdown document of exactly ``tokens`` tokens (see ``split_tokens``).
+
+    Headings, paragraphs, bullet and numbered lists, tables, fenced code in several languages
+    and block quotes, cycling; the last block is a paragraph sized to hit the count exactly.
+    """
+    tokens = max(1, int(tokens))
+    rng = random.Random(20000)
+
+    def words(n: int) -> str:
+        out = [rng.choice(_WORDS) for _ in range(n)]
+        out[0] = out[0].capitalize()
+        return " ".join(out)
+
+    def sentence() -> str:
+        return words(rng.randint(6, 16)) + "."
+
+    def paragraph() -> str:
+        parts = [sentence() for _ in range(rng.randint(3, 6))]
+        i = rng.randrange(len(parts))
+        parts[i] = parts[i] + " See `cfg.value` and *emphasis* and a [link](https://example.com)."
+        return " ".join(parts)
+
+    section = 0
+
+    def block(k: int) -> str:
+        nonlocal section
+        kind = k % 8
+        if kind == 0:
+            section += 1
+            level = "#" if section == 1 else ("##" if section % 3 else "###")
+            return f"{level} Section {section}: {words(rng.randint(2, 5))}"
+        if kind in (1, 5):
+            return paragraph()
+        if kind == 2:
+            return "\n".join(f"- {words(rng.randint(3, 9))}" for _ in range(rng.randint(3, 6)))
+        if kind == 3:
+            lang, code = _CODE_SNIPPETS[(k // 8) % len(_CODE_SNIPPETS)]
+            return f"```{lang}\n{code}\n```"
+        if kind == 4:
+            rows = [
+                "| # | Name | Value | Notes |",
+                "|---|------|------:|-------|",
+            ]
+            for r in range(rng.randint(3, 6)):
+                rows.append(
+                    f"| {r + 1} | {rng.choice(_WORDS)} | {rng.randint(1, 9999)} | "
+                    f"{words(rng.randint(2, 5))} |"
+                )
+            return "\n".join(rows)
+        if kind == 6:
+            return "\n".join(f"{i + 1}. {words(rng.randint(3, 9))}" for i in range(rng.randint(3, 5)))
+        # kind == 7
+        return "\n".join(f"> {sentence()}" for _ in range(rng.randint(1, 3)))
+
+    out: list[str] = []
+    count = 0
+    k = 0
+    while count < tokens:
+        b = block(k)
+        k += 1
+        piece = b if not out else "\n\n" + b
+        n = count_tokens(piece)
+        if count + n > tokens:
+            remaining = tokens - count
+            filler = words(remaining)
+            piece = filler if not out else "\n\n" + filler
+            out.append(piece)
+            count += remaining
+            break
+        out.append(piece)
+        count += n
+    return "".join(out)
+
+
+_REASONING_TEXT = (
+    "The user wants an answer, so first I think it through. "
+    "The request carries the whole conversation, which I should acknowledge. "
+    "A short Markdown reply with a list and a code block will do."
+)
+
+_TOKENS_OVERRIDE = re.compile(r"tokens\s*=\s*(\d+)")
+
+# ---------------------------------------------------------------------------
+# Error bodies
+
+_NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n"
+    "</body>\r\n</html>\r\n"
+)
+
+
+def _error(message: str, type_: str, code: Any = None, param: Any = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
+
+
+class _Cut(Exception):
+    """Raised inside a stream to end it without the terminating chunk."""
+
+
+# ---------------------------------------------------------------------------
+# The server
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: "FakeServer"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], OSError):
+            return  # a client that went away (BrokenPipe, ConnectionReset, ...) is not a bug
+        print(f"fake_server: error while serving {client_address}", file=sys.stderr)
+        traceback.print_exc()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "nginx"
+    sys_version = ""
+    server: _HTTPServer
+
+    # -- plumbing -----------------------------------------------------------
+
+    @property
+    def fake(self) -> "FakeServer":
+        return self.server.fake
+
+    def setup(self) -> None:
+        super().setup()
+        try:  # headers and body are separate writes: no Nagle/delayed-ACK 40 ms stalls
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+        self.fake._track(self.connection, True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        except OSError:
+            pass
+        finally:
+            self.fake._track(self.connection, False)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        if self.fake.verbose:
+            super().log_message(format, *args)
+
+    def handle_one_request(self) -> None:
+        try:
+            super().handle_one_request()
+        except OSError:  # BrokenPipe, ConnectionReset, timeouts: the client went away
+            self.close_connection = True
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            data = bytearray()
+            while True:
+                size_line = self.rfile.readline(65537)
+                size = int(size_line.split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return bytes(data)
+                data += self.rfile.read(size)
+                self.rfile.readline(65537)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send_json(self, status: int, obj: Any, extra: dict[str, str] | None = None) -> None:
+        body = json.dumps(obj).encode()
+        self._send_bytes(status, body, "application/json; charset=utf-8", extra)
+
+    def _send_bytes(
+        self, status: int, body: bytes, ctype: str, extra: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    def _cut_connection(self) -> None:
+        """Close abruptly: FIN after what was sent, no terminating chunk, no more requests."""
+        self.close_connection = True
+        try:
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # -- routing ------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        raw = self._read_body()
+        parsed: Any = None
+        if raw:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        self.fake._record(
+            {"method": method, "path": self.path, "headers": headers, "json": parsed}
+        )
+        path = self.path.split("?", 1)[0].rstrip("/")
+
+        status = self._check_auth(headers.get("authorization"))
+        if status is not None:
+            return
+
+        if method == "GET" and path == "/v1/models":
+            self._send_json(200, {"object": "list", "data": MODELS, "success": True})
+        elif method == "GET" and path.startswith("/v1/models/"):
+            mid = path[len("/v1/models/"):]
+            for m in MODELS:
+                if m["id"] == mid:
+                    self._send_json(200, m)
+                    return
+            self._send_json(
+                404,
+                _error(f"The model `{mid}` does not exist", "invalid_request_error", "model_not_found"),
+            )
+        elif method == "POST" and path == "/v1/chat/completions":
+            if raw and parsed is None:
+                self._send_json(
+                    400,
+                    _error(
+                        "We could not parse the JSON body of your request.",
+                        "invalid_request_error",
+                    ),
+                )
+                return
+            self._chat(parsed if isinstance(parsed, dict) else {})
+        else:
+            self._send_json(
+                404, _error(f"Invalid URL ({method} {path})", "invalid_request_error")
+            )
+
+    def _check_auth(self, auth: str | None) -> int | None:
+        key = ""
+        if auth and auth[:7].lower() == "bearer ":
+            key = auth[7:].strip()
+        if key and key == self.fake.key:
+            return None
+        rid = self.fake._request_id()
+        if not key:
+            msg = f"Invalid token (request id: {rid})"
+        else:
+            shown = key[:8] if len(key) > 12 else key[: len(key) // 2]
+            msg = f"Incorrect API key provided: {shown}**** (request id: {rid})"
+        self._send_json(401, _error(msg, "invalid_request_error", "invalid_api_key"))
+        return 401
+
+    # -- chat ---------------------------------------------------------------
+
+    def _chat(self, req: dict[str, Any]) -> None:
+        model = req.get("model")
+        messages = req.get("messages")
+        if not isinstance(model, str) or not model:
+            self._send_json(
+                400, _error("you must provide a model parameter", "invalid_request_error", None, "model")
+            )
+            return
+        if not isinstance(messages, list) or not messages:
+            self._send_json(
+                400,
+                _error("'messages' must contain at least one message", "invalid_request_error", None, "messages"),
+            )
+            return
+        if model not in _MODEL_ID_SET:
+            self._send_json(
+                503,
+                _error(
+                    f"No available channel for model {model} under group default (distributor)",
+                    "new_api_error",
+                    "model_not_found",
+                ),
+            )
+            return
+        if model.startswith("test/err-"):
+            self._send_error_scenario(model)
+            return
+        stream = bool(req.get("stream"))
+        if stream:
+            self._stream(model, messages, req)
+        else:
+            self._complete(model, messages, req)
+
+    def _send_error_scenario(self, model: str) -> None:
+        rid = self.fake._request_id()
+        if model == "test/err-401":
+            self._send_json(
+                401, _error(f"Invalid token (request id: {rid})", "invalid_request_error", "invalid_api_key")
+            )
+        elif model == "test/err-402":
+            self._send_json(
+                402,
+                _error(
+                    f"Insufficient balance: your account has run out of credit, please top up "
+                    f"(request id: {rid})",
+                    "new_api_error",
+                    "insufficient_user_quota",
+                ),
+            )
+        elif model == "test/err-403-quota":
+            self._send_json(
+                403, _error("user quota is not enough", "new_api_error", "insufficient_user_quota")
+            )
+        elif model == "test/err-403":
+            self._send_json(
+                403,
+                _error(f"access denied for this group (request id: {rid})", "new_api_error", "access_denied"),
+            )
+        elif model == "test/err-404":
+            self._send_json(
+                404,
+                _error(
+                    f"The model `{model}` does not exist or you do not have access to it.",
+                    "invalid_request_error",
+                    "model_not_found",
+                ),
+            )
+        elif model == "test/err-503-model":
+            self._send_json(
+                503,
+                _error(
+                    f"No available channel for model {model} under group default (distributor)",
+                    "new_api_error",
+                    "model_not_found",
+                ),
+            )
+        elif model == "test/err-429":
+            self._send_json(
+                429,
+                _error(
+                    "Rate limit reached for requests per min. Please try again in 7s.",
+                    "rate_limit_error",
+                    "rate_limit_exceeded",
+                ),
+                {"Retry-After": "7"},
+            )
+        elif model == "test/err-429-empty":
+            self._send_bytes(429, b"", "")
+        elif model == "test/err-500":
+            self._send_json(
+                500,
+                _error(
+                    f"The server had an error while processing your request (request id: {rid})",
+                    "server_error",
+                    "internal_error",
+                ),
+            )
+        elif model == "test/err-502-html":
+            self._send_bytes(502, _NGINX_502.encode(), "text/html")
+        elif model == "test/err-400":
+            self._send_json(
+                400,
+                _error(
+                    "Invalid 'temperature': decimal above maximum value. Expected a value <= 2.",
+                    "invalid_request_error",
+                    "invalid_value",
+                    "temperature",
+                ),
+            )
+        else:  # an err-* id not known here
+            self._send_json(500, _error(f"unknown error scenario {model}", "server_error"))
+
+    @staticmethod
+    def _usage(messages: list[Any], completion: int) -> dict[str, int]:
+        prompt = sum(
+            count_tokens(_content_text(m.get("content")) if isinstance(m, dict) else "") + 4
+            for m in messages
+        )
+        return {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
+
+    def _answer_for(self, model: str, messages: list[Any]) -> str:
+        if model == "test/hostile":
+            return HOSTILE_TEXT
+        if model == "test/long":
+            m = _TOKENS_OVERRIDE.search(_last_user_text(messages))
+            n = min(int(m.group(1)), 2_000_000) if m else 20000
+            return self.fake._long(n)
+        return normal_answer(model, messages)
+
+    @staticmethod
+    def _tool_calls_wanted(model: str, messages: list[Any]) -> bool:
+        if model != "test/tools":
+            return False
+        last = messages[-1] if messages else None
+        return not (isinstance(last, dict) and last.get("role") == "tool")
+
+    _TOOL_CALLS = [
+        ("call_fake_weather_0", "get_weather", '{"city": "Paris", "unit": "celsius"}'),
+        ("call_fake_time_1", "get_time", '{"timezone": "Europe/Paris", "format": "24h"}'),
+    ]
+
+    # -- non-streaming --------------------------------------------------------
+
+    def _complete(self, model: str, messages: list[Any], req: dict[str, Any]) -> None:
+        cid = self.fake._completion_id()
+        created = int(time.time())
+        if model == "test/stall":
+            self._wait_stall()
+            self._cut_connection()
+            return
+        if model == "test/midstream-error":
+            self._send_json(
+                502, _error("Upstream provider overloaded", "upstream_error", "502")
+            )
+            return
+        message: dict[str, Any] = {"role": "assistant"}
+        finish = "stop"
+        if self._tool_calls_wanted(model, messages):
+            message["content"] = None
+            message["tool_calls"] = [
+                {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
+                for i, n, a in self._TOOL_CALLS
+            ]
+            finish = "tool_calls"
+            completion = sum(count_tokens(a) for _, _, a in self._TOOL_CALLS)
+        else:
+            text = self._answer_for(model, messages)
+            message["content"] = text
+            completion = count_tokens(text)
+            if model == "test/reasoning":
+                message["reasoning_content"] = _REASONING_TEXT
+                completion += count_tokens(_REASONING_TEXT)
+            elif model == "test/reasoning-alt":
+                message["reasoning"] = _REASONING_TEXT
+                completion += count_tokens(_REASONING_TEXT)
+        obj = {
+            "id": cid,
+            "object": "chat.completion",
+            "created": created,
+            "model": model,
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+            "usage": self._usage(messages, completion),
+        }
+        body = json.dumps(obj).encode()
+        if model == "test/bad-json":
+            body = body[: len(body) // 2]  # 200 OK with a truncated JSON body
+            self._send_bytes(200, body, "application/json")
+            return
+        if model == "test/cut":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self._cut_connection()
+            return
+        self._send_bytes(200, body, "application/json")
+
+    # -- streaming ------------------------------------------------------------
+
+    def _wait_stall(self) -> None:
+        deadline = time.monotonic() + 120.0
+        fake = self.fake
+        while time.monotonic() < deadline:
+            if fake.stall_release.wait(0.05) or fake._stopping.is_set():
+                return
+
+    def _stream(self, model: str, messages: list[Any], req: dict[str, Any]) -> None:
+        opts = req.get("stream_options")
+        include_usage = isinstance(opts, dict) and bool(opts.get("include_usage"))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Accel-Buffering", "no")
+        self.send_header("Transfer-Encoding", "chunked")
+        if model in ("test/midstream-error",):
+            self.send_header("Connection", "close")
+        self.end_headers()
+        fixed_rate = 20.0 if model == "test/slow" else None
+        try:
+            self._write_paced(self._events(model, messages, include_usage), fixed_rate)
+        except _Cut:
+            self._cut_connection()
+            return
+        self.wfile.write(b"0\r\n\r\n")
+        if model == "test/midstream-error":
+            self.close_connection = True
+
+    def _events(
+        self, model: str, messages: list[Any], include_usage: bool
+    ) -> Iterator[tuple[bytes, bool] | Callable[[], None]]:
+        """Yield (sse_bytes, paced) pairs, or callables run in order after a flush."""
+        cid = self.fake._completion_id()
+        created = int(time.time())
+        ids = [cid]
+
+        def chunk(delta: dict[str, Any] | None, finish: str | None = None, **extra: Any) -> bytes:
+            obj: dict[str, Any] = {
+                "id": ids[0],
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+            }
+            if delta is not None:
+                obj["choices"] = [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ]
+            obj.update(extra)
+            return b"data: " + json.dumps(obj).encode() + b"\n\n"
+
+        def raw_chunk(obj: dict[str, Any]) -> bytes:
+            base = {"id": ids[0], "object": "chat.completion.chunk", "created": created, "model": model}
+            base.update(obj)
+            return b"data: " + json.dumps(base).encode() + b"\n\n"
+
+        done = b"data: [DONE]\n\n"
+
+        # -- tool calls ----------------------------------------------------
+        if self._tool_calls_wanted(model, messages):
+            yield chunk({"role": "assistant", "content": None}), False
+            frags: list[list[str]] = []
+            for idx, (call_id, name, args) in enumerate(self._TOOL_CALLS):
+                frags.append([args[i : i + 7] for i in range(0, len(args), 7)])
+            heads = [
+                {
+                    "index": idx,
+                    "id": call_id,
+                    "type": "function",
+                    "function": {"name": name, "arguments": ""},
+                }
+                for idx, (call_id, name, _a) in enumerate(self._TOOL_CALLS)
+            ]
+            yield chunk({"tool_calls": [heads[0]]}), True
+            # two fragments of call 0 first, then call 1's head, then interleave
+            for f in frags[0][:2]:
+                yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": f}}]}), True
+            yield chunk({"tool_calls": [heads[1]]}), True
+            rest0, rest1 = frags[0][2:], frags[1]
+            for a, b in itertools.zip_longest(rest0, rest1):
+                if a is not None:
+                    yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": a}}]}), True
+                if b is not None:
+                    yield chunk({"tool_calls": [{"index": 1, "function": {"arguments": b}}]}), True
+            yield chunk({}, "tool_calls"), False
+            completion = sum(count_tokens(a) for _, _, a in self._TOOL_CALLS)
+            if include_usage:
+                yield raw_chunk({"choices": [], "usage": self._usage(messages, completion)}), False
+            yield done, False
+            return
+
+        text = self._answer_for(model, messages)
+        toks = split_tokens(text)
+        usage = self._usage(messages, len(toks))
+
+        # -- reasoning -----------------------------------------------------
+        reasoning_field = {"test/reasoning": "reasoning_content", "test/reasoning-alt": "reasoning"}.get(model)
+        if reasoning_field:
+            rtoks = split_tokens(_REASONING_TEXT)
+            usage = self._usage(messages, len(toks) + len(rtoks))
+            usage["completion_tokens_details"] = {"reasoning_tokens": len(rtoks)}  # type: ignore[assignment]
+            first = {"role": "assistant", "content": ""}
+            first[reasoning_field] = ""
+            yield chunk(first), False
+            for t in rtoks:
+                yield chunk({reasoning_field: t}), True
+        elif model == "test/comments":
+            yield b": OPENROUTER PROCESSING\n\n", False
+            yield b": keep-alive\n\n", False
+            yield chunk({"role": "assistant", "content": ""}), False
+        else:
+            yield chunk({"role": "assistant", "content": ""}), False
+
+        half = max(1, len(toks) // 2)
+        for i, t in enumerate(toks):
+            if model == "test/stall" and i == 1:
+                yield self._wait_stall
+                raise _Cut
+            if model == "test/cut" and i == half:
+                raise _Cut
+            if model == "test/midstream-error" and i == half:
+                yield b'data: {"error":{"message":"Upstream provider overloaded","type":"upstream_error","code":"502"}}\n\n', False
+                return
+            if model == "test/changing-id" and i == half:
+                ids[0] = self.fake._completion_id()
+            if model == "test/bad-json" and i == half:
+                yield b"data: {not json\n\n", False
+            if model == "test/comments" and i % 3 == 1:
+                comment = (b": PING", b": keep-alive", b": OPENROUTER PROCESSING")[(i // 3) % 3]
+                if i % 2:
+                    yield comment + b"\n\n", False  # a comment line of its own
+                else:
+                    yield comment + b"\n" + chunk({"content": t}), True  # inside an event
+                    continue
+            if model == "test/usage-shapes" and i == half:
+                partial = self._usage(messages, i)
+                yield raw_chunk({"choices": [], "usage": partial}), False
+            yield chunk({"content": t}), True
+
+        if model == "test/usage-shapes":
+            partial = self._usage(messages, len(toks) - 1)
+            yield raw_chunk({"choices": None, "usage": partial}), False
+            yield chunk({}, "stop"), False
+            yield raw_chunk({"usage": partial}), False
+            yield raw_chunk({"choices": [{"index": 0, "delta": {}}], "usage": usage}), False
+            yield done, False
+            return
+
+        if model == "test/comments":
+            yield b": keep-alive\n\n", False
+        yield chunk({}, "stop"), False
+        if include_usage:
+            yield raw_chunk({"choices": [], "usage": usage}), False
+        if model == "test/comments":
+            yield b": PING\n\n", False
+        if model == "test/no-done":
+            return
+        yield done, False
+
+    def _write_chunk(self, data: bytes) -> None:
+        if data:
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+
+    def _write_paced(
+        self, events: Iterable[tuple[bytes, bool] | Callable[[], None]], fixed_rate: float | None
+    ) -> None:
+        """Write SSE events, one per token, paced at the rate; batch socket writes.
+
+        Token i is due at start + i/rate (the rate is re-read for every token, so it can change
+        while streaming). Socket writes happen at most every ~5 ms: tokens that fell due in the
+        meantime go out together in one HTTP chunk, each still its own SSE event. Non-paced
+        events (role, finish, usage, [DONE], comments) go with the next write.
+        """
+        batch_gap = 0.005
+        max_batch = 256
+        buf: list[bytes] = []
+        t_next = time.monotonic()
+        last_flush = t_next
+        prev_rate = 0.0
+
+        def flush() -> None:
+            nonlocal last_flush
+            if buf:
+                self._write_chunk(b"".join(buf))
+                buf.clear()
+            last_flush = time.monotonic()
+
+        try:
+            for ev in events:
+                if callable(ev):
+                    flush()
+                    ev()
+                    continue
+                data, paced = ev
+                if paced:
+                    rate = fixed_rate if fixed_rate is not None else float(self.fake.rate or 0)
+                    if rate > 0:
+                        now = time.monotonic()
+                        if prev_rate <= 0:  # (re)starting to pace: no catch-up burst
+                            t_next = max(t_next, now)
+                        if t_next > now:
+                            flush()
+                            wake = max(t_next, last_flush + batch_gap)
+                            delay = wake - time.monotonic()
+                            if delay > 0 and self.fake._stopping.wait(delay):
+                                raise _Cut
+                        t_next += 1.0 / rate
+                    prev_rate = rate
+                buf.append(data)
+                if len(buf) >= max_batch:
+                    flush()
+        except _Cut:
+            flush()
+            raise
+        flush()
+
+
+class FakeServer:
+    """A fake OpenAI-compatible server on 127.0.0.1 (see module doc and SCENARIOS)."""
+
+    def __init__(
+        self,
+        key: str = "test-key",
+        rate: float = 0,
+        *,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        verbose: bool = False,
+    ) -> None:
+        self.key = key
+        self.rate = rate
+        self.host = host
+        self.verbose = verbose
+        self._port = port
+        self._lock = threading.Lock()
+        self._requests: list[dict[str, Any]] = []
+        self._conns: set[socket.socket] = set()
+        self._ids = itertools.count(1)
+        self._long_cache: dict[int, str] = {}
+        self.stall_release = threading.Event()
+        self._stopping = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def start(self) -> "FakeServer":
+        if self._httpd is not None:
+            return self
+        self._stopping.clear()
+        httpd = _HTTPServer((self.host, self._port), _Handler)
+        httpd.fake = self
+        self._httpd = httpd
+        self._port = httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-apertis", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd = self._httpd
+        if httpd is None:
+            return
+        self._stopping.set()
+        httpd.shutdown()
+        httpd.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def serve_forever(self) -> None:
+        """Start and block until KeyboardInterrupt (for the script)."""
+        self.start()
+        try:
+            while True:
+                time.sleep(3600)
+        finally:
+            self.stop()
+
+    def __enter__(self) -> "FakeServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- properties ------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self._port}/v1"
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """A snapshot of every request received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def chat_requests(self) -> list[dict[str, Any]]:
+        """Only the POST /v1/chat/completions requests."""
+        return [r for r in self.requests if r["path"].split("?")[0].rstrip("/") == "/v1/chat/completions"]
+
+    def reset(self) -> None:
+        """Forget the recorded requests and re-arm stalls (clears stall_release)."""
+        with self._lock:
+            self._requests.clear()
+        self.stall_release.clear()
+
+    # -- internals ---------------------------------------------------------------
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._requests.append(entry)
+
+    def _track(self, conn: socket.socket, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._conns.add(conn)
+            else:
+                self._conns.discard(conn)
+
+    def _completion_id(self) -> str:
+        with self._lock:
+            n = next(self._ids)
+        return f"chatcmpl-{n:08x}{(n * 2654435761) % (1 << 32):08x}fake"
+
+    def _request_id(self) -> str:
+        with self._lock:
+            n = next(self._ids)
+        return time.strftime("%Y%m%d%H%M%S", time.gmtime()) + f"{n:012d}"
+
+    def _long(self, n: int) -> str:
+        with self._lock:
+            text = self._long_cache.get(n)
+        if text is None:
+            text = long_markdown(n)
+            with self._lock:
+                if len(self._long_cache) > 8:
+                    self._long_cache.clear()
+                self._long_cache[n] = text
+        return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="A fake Apertis (OpenAI-compatible) server for demos and tests.")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--key", default="demo-key")
+    p.add_argument("--rate", type=float, default=60.0, help="tokens/second for streamed answers; 0 = flat out")
+    p.add_argument("--verbose", action="store_true", help="log every request")
+    args = p.parse_args(argv)
+    # Ctrl-C stops it even when started in the background (where SIGINT is inherited ignored);
+    # SIGTERM stops it cleanly too.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    server = FakeServer(key=args.key, rate=args.rate, port=args.port, host=args.host, verbose=args.verbose)
+    server.start()
+    print(f"fake Apertis server on {server.base_url} (key: {server.key})", flush=True)
+    print(f"{len(MODEL_IDS)} models; scenarios: {', '.join(SCENARIOS)}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

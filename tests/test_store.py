@@ -1,0 +1,574 @@
+"""History (core/store.py) against real SQLite files."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+
+from apertis_tui.core.store import (
+    SCHEMA_VERSION,
+    History,
+    StoreCorrupt,
+    StoreError,
+    fts_query,
+    migrate,
+    now_iso,
+    schema_version,
+    set_aside,
+)
+from apertis_tui.core.types import HIGHLIGHT_END, HIGHLIGHT_START, ChatParams
+
+# ---------------------------------------------------------------------------
+# fixtures and helpers
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "apertis-tui" / "history.db"
+
+
+@pytest.fixture
+def history(db_path: Path):
+    h = History(db_path)
+    yield h
+    h.close()
+
+
+def fts_ok(path: Path) -> None:
+    """FTS5's own check that both indexes match their content tables."""
+    conn = sqlite3.connect(path)
+    try:
+        for table in ("messages_fts", "chats_fts"):
+            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+    finally:
+        conn.close()
+
+
+def set_updated_at(path: Path, chat_id: int, value: str) -> None:
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (value, chat_id))
+    conn.close()
+
+
+# ---------------------------------------------------------------------------
+# opening and migrations
+
+
+def test_new_file_gets_folders_wal_and_full_schema(db_path: Path) -> None:
+    with History(db_path) as h:
+        assert db_path.exists()
+        assert h.db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert h.db.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert h.db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert h.db.conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        assert schema_version(h.db) == SCHEMA_VERSION
+        assert {"chats", "messages", "messages_fts", "chats_fts"} <= set(h.db.table_names())
+
+
+def test_zero_byte_file_is_an_empty_database(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    db_path.touch()
+    with History(db_path) as h:
+        assert schema_version(h.db) == SCHEMA_VERSION
+
+
+def test_reopening_applies_nothing_twice(db_path: Path) -> None:
+    with History(db_path) as h:
+        chat = h.create_chat("m", title="kept")
+    with History(db_path) as h:
+        assert h.get_chat(chat.id).title == "kept"
+        names = [m.name for m in sqlite_utils.Migrations("apertis_tui.history").applied(h.db)]
+        assert len(names) == len(set(names)) == SCHEMA_VERSION
+
+
+@pytest.mark.parametrize("step", range(SCHEMA_VERSION))
+def test_migrates_from_each_earlier_step(db_path: Path, step: int) -> None:
+    db_path.parent.mkdir(parents=True)
+    db = sqlite_utils.Database(sqlite3.connect(db_path), execute_plugins=False)
+    migrate(db, upto=step)
+    assert schema_version(db) == step
+    if step >= 1:  # tables exist: put old rows in, written the way an old version would
+        now = now_iso()
+        db.execute(
+            "INSERT INTO chats (id, title, model, params, created_at, updated_at) "
+            "VALUES (1, 'Tomatoes', 'm', '{}', ?, ?)",
+            (now, now),
+        )
+        db.execute(
+            "INSERT INTO messages (chat_id, role, content, status, created_at) "
+            "VALUES (1, 'user', 'how do I grow zucchini', 'complete', ?)",
+            (now,),
+        )
+    db.close()
+
+    with History(db_path) as h:
+        assert schema_version(h.db) == SCHEMA_VERSION
+        if step >= 1:
+            assert [hit.message_id for hit in h.search("zucchin")] == [1]
+            assert [hit.chat_id for hit in h.search("tomato")] == [1]
+        h.create_chat("m", title="after the migration")
+        assert h.search("migration")
+    fts_ok(db_path)
+
+
+# ---------------------------------------------------------------------------
+# chats
+
+
+def test_create_and_get_chat_round_trip(history: History) -> None:
+    params = ChatParams(temperature=0.3, stop=["END"])
+    chat = history.create_chat("gpt-x", title="T", system_prompt="be brief", params=params)
+    got = history.get_chat(chat.id)
+    assert got == chat
+    assert got.params == params and got.system_prompt == "be brief" and not got.archived
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", got.created_at)
+    assert history.get_chat(9999) is None
+
+
+def test_list_chats_newest_activity_first_and_paging(history: History, db_path: Path) -> None:
+    ids = [history.create_chat("m", title=f"c{i}").id for i in range(5)]
+    for chat_id in ids:  # identical times: the id breaks the tie, newest first
+        set_updated_at(db_path, chat_id, "2026-01-01T00:00:00.000Z")
+    assert [c.id for c in history.list_chats()] == ids[::-1]
+
+    history.add_message(ids[1], "user", "bump")
+    listed = [c.id for c in history.list_chats()]
+    assert listed[0] == ids[1]
+    assert [c.id for c in history.list_chats(limit=2, offset=1)] == listed[1:3]
+    assert history.list_chats(limit=2, offset=10) == []
+
+
+def test_archived_chats_are_listed_and_counted_apart(history: History) -> None:
+    a, b, c = (history.create_chat("m").id for _ in range(3))
+    history.update_chat(b, archived=True)
+    assert [x.id for x in history.list_chats()] == [c, a]
+    assert [x.id for x in history.list_chats(archived=True)] == [b]
+    assert {x.id for x in history.list_chats(archived=None)} == {a, b, c}
+    assert history.count_chats() == 2
+    assert history.count_chats(archived=True) == 1
+    assert history.count_chats(archived=None) == 3
+
+
+def test_update_chat_changes_only_given_fields(history: History, db_path: Path) -> None:
+    chat = history.create_chat("m1", title="old", system_prompt="sys")
+    set_updated_at(db_path, chat.id, "2000-01-01T00:00:00.000Z")
+
+    archived = history.update_chat(chat.id, archived=True)
+    assert archived.archived and archived.updated_at == "2000-01-01T00:00:00.000Z"  # no bump
+    assert (archived.title, archived.model, archived.system_prompt) == ("old", "m1", "sys")
+
+    renamed = history.update_chat(chat.id, title="new")
+    assert renamed.title == "new" and renamed.updated_at > "2000"
+    assert renamed.system_prompt == "sys" and renamed.archived
+
+    cleared = history.update_chat(chat.id, system_prompt=None, model="m2", params=ChatParams(top_p=0.5))
+    assert cleared.system_prompt is None and cleared.model == "m2"
+    assert cleared.params == ChatParams(top_p=0.5)
+    assert history.update_chat(12345, title="x") is None
+
+
+def test_delete_chat_removes_messages_and_search_entries(history: History, db_path: Path) -> None:
+    keep = history.create_chat("m", title="keeper")
+    gone = history.create_chat("m", title="doomed platypus")
+    history.add_message(keep.id, "user", "platypus facts")
+    history.add_message(gone.id, "user", "platypus eggs")
+    history.delete_chat(gone.id)
+
+    assert history.get_chat(gone.id) is None
+    assert history.messages(gone.id) == []
+    hits = history.search("platypus")
+    assert [(h.chat_id, h.message_id is not None) for h in hits] == [(keep.id, True)]
+    fts_ok(db_path)
+
+
+# ---------------------------------------------------------------------------
+# messages
+
+
+def test_messages_come_back_in_order_with_every_field(history: History) -> None:
+    chat = history.create_chat("m")
+    user = history.add_message(chat.id, "user", "hi")
+    reply = history.start_assistant(chat.id, "model-a")
+    assert (reply.role, reply.status, reply.content, reply.model) == ("assistant", "streaming", "", "model-a")
+
+    calls = [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
+    done = history.finish_message(
+        reply.id,
+        content="hello",
+        reasoning="thinking",
+        status="complete",
+        prompt_tokens=3,
+        completion_tokens=4,
+        ttft_ms=120,
+        duration_ms=900,
+        tool_calls=calls,
+    )
+    assert done.finished_at and done.tool_calls == calls
+    assert (done.prompt_tokens, done.completion_tokens, done.ttft_ms, done.duration_ms) == (3, 4, 120, 900)
+    third = history.add_message(chat.id, "user", "again")
+    assert [m.id for m in history.messages(chat.id)] == [user.id, reply.id, third.id]
+    assert history.messages(chat.id)[1] == done
+
+
+def test_superseded_messages_can_be_left_out(history: History) -> None:
+    chat = history.create_chat("m")
+    a = history.add_message(chat.id, "user", "q")
+    b = history.add_message(chat.id, "assistant", "first try")
+    c = history.add_message(chat.id, "assistant", "second try")
+    history.mark_superseded(b.id)
+    assert [m.id for m in history.messages(chat.id)] == [a.id, b.id, c.id]
+    assert [m.id for m in history.messages(chat.id, include_superseded=False)] == [a.id, c.id]
+    assert history.messages(chat.id)[1].status == "superseded"
+
+
+def test_messages_page_walks_backwards_in_ascending_pages(history: History) -> None:
+    chat = history.create_chat("m")
+    other = history.create_chat("m")
+    ids = []
+    for i in range(25):
+        ids.append(history.add_message(chat.id, "user", f"m{i}").id)
+        history.add_message(other.id, "user", "noise")
+    last = history.messages_page(chat.id, limit=10)
+    assert [m.id for m in last] == ids[-10:]
+    middle = history.messages_page(chat.id, before_id=last[0].id, limit=10)
+    assert [m.id for m in middle] == ids[5:15]
+    first = history.messages_page(chat.id, before_id=middle[0].id, limit=10)
+    assert [m.id for m in first] == ids[:5]
+    assert history.messages_page(chat.id, before_id=first[0].id) == []
+
+
+def test_message_for_a_missing_chat_is_a_store_error(history: History) -> None:
+    with pytest.raises(StoreError):
+        history.add_message(777, "user", "orphan")
+    with pytest.raises(StoreError):
+        history.start_assistant(777, "m")
+
+
+def test_finishing_a_reply_whose_chat_was_deleted_is_harmless(history: History) -> None:
+    chat = history.create_chat("m")
+    reply = history.start_assistant(chat.id, "m")
+    history.delete_chat(chat.id)
+    history.flush_partial(reply.id, "late text")
+    assert history.finish_message(reply.id, content="late text", status="stopped") is None
+
+
+def test_context_sends_only_what_the_model_should_see(history: History) -> None:
+    chat = history.create_chat("m", system_prompt="You are terse.")
+    cid = chat.id
+    history.add_message(cid, "user", "q1")
+    old = history.add_message(cid, "assistant", "superseded answer")
+    history.mark_superseded(old.id)
+    history.add_message(cid, "assistant", "a1")
+    history.add_message(cid, "user", "q2")
+    failed = history.start_assistant(cid, "m")
+    history.finish_message(failed.id, content="", status="error", error="401")
+    stopped = history.start_assistant(cid, "m")
+    history.finish_message(stopped.id, content="partial answ", status="stopped")
+    history.add_message(cid, "user", "   ")  # empty after trimming
+    history.add_message(cid, "system", "note for the UI, not the model")
+    history.add_message(cid, "user", "q3")
+    history.start_assistant(cid, "m")  # the reply now being streamed
+
+    assert history.context(cid) == [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "q1"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "q2"},
+        {"role": "assistant", "content": "partial answ"},
+        {"role": "user", "content": "q3"},
+    ]
+    assert history.context(9999) == []
+
+
+def test_context_keeps_interrupted_text_and_skips_missing_system_prompt(history: History) -> None:
+    cid = history.create_chat("m").id
+    history.add_message(cid, "user", "q")
+    reply = history.start_assistant(cid, "m")
+    history.flush_partial(reply.id, "half")
+    history.recover_interrupted()
+    assert history.context(cid) == [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "half"},
+    ]
+
+
+# ---------------------------------------------------------------------------
+# durability and crash recovery
+
+
+def test_flush_partial_is_visible_to_another_connection(history: History, db_path: Path) -> None:
+    cid = history.create_chat("m").id
+    reply = history.start_assistant(cid, "m")
+    history.flush_partial(reply.id, "so far", "hmm")
+    other = sqlite3.connect(db_path)
+    try:
+        row = other.execute("SELECT content, reasoning, status FROM messages WHERE id = ?", (reply.id,)).fetchone()
+    finally:
+        other.close()
+    assert row == ("so far", "hmm", "streaming")
+
+
+def test_partial_reply_survives_kill_9_and_comes_back_interrupted(db_path: Path) -> None:
+    app_dir = Path(__file__).resolve().parents[1] / "app"
+    script = f"""
+import os, signal, sys
+sys.path.insert(0, {str(app_dir)!r})
+from apertis_tui.core.store import History
+h = History({str(db_path)!r})
+cid = h.create_chat("m").id
+h.add_message(cid, "user", "tell me")
+reply = h.start_assistant(cid, "m")
+h.flush_partial(reply.id, "once upon a")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+    assert result.returncode == -9, result.stderr.decode()
+
+    with History(db_path) as h:
+        assert h.recovered == 1
+        chat = h.list_chats()[0]
+        reply = h.messages(chat.id)[-1]
+        assert (reply.content, reply.status) == ("once upon a", "interrupted")
+        assert reply.finished_at is not None
+
+
+def test_recover_interrupted_touches_only_streaming_rows(db_path: Path) -> None:
+    with History(db_path) as h:
+        cid = h.create_chat("m").id
+        done = h.add_message(cid, "user", "q")
+        a = h.start_assistant(cid, "m")
+        b = h.start_assistant(cid, "m")
+        h.flush_partial(a.id, "partial")
+    with History(db_path) as h:
+        assert h.recovered == 2
+        statuses = {m.id: m.status for m in h.messages(cid)}
+        assert statuses == {done.id: "complete", a.id: "interrupted", b.id: "interrupted"}
+        assert h.recover_interrupted() == 0
+
+
+def test_two_histories_writing_from_threads_lose_nothing(db_path: Path) -> None:
+    first, second = History(db_path), History(db_path)
+    rounds = 60
+    errors: list[BaseException] = []
+
+    def writer(h: History, tag: str) -> None:
+        try:
+            cid = h.create_chat("m", title=tag).id
+            for i in range(rounds):
+                h.add_message(cid, "user", f"{tag} question {i}")
+                reply = h.start_assistant(cid, "m")
+                h.flush_partial(reply.id, "part")
+                h.finish_message(reply.id, content=f"{tag} answer {i}", status="complete")
+                h.list_chats()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=writer, args=(first, "alpha")),
+        threading.Thread(target=writer, args=(second, "beta")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    try:
+        assert not errors, errors
+        for h in (first, second):
+            assert h.count_chats() == 2
+            for chat in h.list_chats():
+                assert len(h.messages(chat.id)) == 2 * rounds
+        assert len(first.search("alpha answer")) == 50  # the default limit; all rows indexed
+    finally:
+        first.close()
+        second.close()
+    fts_ok(db_path)
+
+
+# ---------------------------------------------------------------------------
+# search
+
+
+@pytest.fixture
+def searchable(history: History) -> History:
+    rust = history.create_chat("m", title="Rust lifetimes").id
+    db = history.create_chat("m", title="Database tuning").id
+    history.add_message(rust, "user", "Why does the borrow checker complain about my lifetimes?")
+    history.add_message(db, "user", "Is sqlite3 fast enough for a million rows?")
+    history.add_message(db, "assistant", "SQLite handles millions of rows; add an index on the column you filter.")
+    history.add_message(db, "user", "Ça marche au café?")
+    return history
+
+
+def test_search_matches_word_prefixes(searchable: History) -> None:
+    hits = searchable.search("sqlite")
+    assert {h.snippet.count(HIGHLIGHT_START) for h in hits} == {1}
+    assert len([h for h in hits if h.message_id]) == 2  # "sqlite3" and "SQLite"
+    assert searchable.search("milli") and searchable.search("MILLION")
+
+
+def test_search_ands_several_words(searchable: History) -> None:
+    hits = searchable.search("sqlite index")
+    assert len(hits) == 1 and "index" in hits[0].snippet
+    assert searchable.search("sqlite lifetimes") == []
+
+
+def test_search_finds_chat_titles(searchable: History) -> None:
+    hits = searchable.search("tuning")
+    assert len(hits) == 1
+    assert hits[0].message_id is None and hits[0].chat_title == "Database tuning"
+    assert hits[0].snippet == f"Database {HIGHLIGHT_START}tuning{HIGHLIGHT_END}"
+
+
+def test_search_snippet_marks_the_match(searchable: History) -> None:
+    [hit] = searchable.search("borrow")
+    assert f"{HIGHLIGHT_START}borrow{HIGHLIGHT_END}" in hit.snippet
+    assert hit.chat_title == "Rust lifetimes"
+
+
+def test_search_snippet_is_short_for_long_messages(history: History) -> None:
+    cid = history.create_chat("m").id
+    history.add_message(cid, "user", " ".join(["filler"] * 200 + ["needle"] + ["filler"] * 200))
+    [hit] = history.search("needle")
+    assert hit.snippet.startswith("…") and hit.snippet.endswith("…")
+    assert len(hit.snippet.split()) <= 12
+
+
+def test_search_ignores_diacritics(searchable: History) -> None:
+    assert searchable.search("cafe") and searchable.search("ca")
+    assert searchable.search("CAFÉ")
+
+
+def test_search_newest_first_and_limited(history: History) -> None:
+    cid = history.create_chat("m").id
+    ids = [history.add_message(cid, "user", f"kiwi number {i}").id for i in range(10)]
+    hits = history.search("kiwi", limit=4)
+    assert [h.message_id for h in hits] == ids[::-1][:4]
+
+
+def test_search_follows_edits(history: History, db_path: Path) -> None:
+    cid = history.create_chat("m", title="first name").id
+    reply = history.start_assistant(cid, "m")
+    history.flush_partial(reply.id, "draft walrus")
+    history.finish_message(reply.id, content="final narwhal", status="complete")
+    history.update_chat(cid, title="second name")
+    assert history.search("walrus") == []
+    assert [h.message_id for h in history.search("narwhal")] == [reply.id]
+    assert history.search("first") == [] and history.search("second")
+    fts_ok(db_path)
+
+
+HOSTILE = [
+    "",
+    "   ",
+    '"',
+    '""',
+    "*",
+    "-",
+    ":",
+    "(",
+    ")",
+    "^",
+    "+",
+    ".",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR(",
+    "NEAR(a b, 2)",
+    "a AND",
+    "OR b",
+    "-sqlite",
+    "content:sqlite",
+    "col:",
+    '"unterminated',
+    "sql*ite",
+    "{a b}",
+    "!@#$%^&*()_+=[]{}|;',./<>?`~",
+    "\x00\x01\x02",
+    "\u200b",
+    "'; DROP TABLE messages; --",
+    "x" * 5000,
+    " ".join(["word"] * 300),
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_search_never_raises(searchable: History, query: str) -> None:
+    assert isinstance(searchable.search(query), list)
+
+
+@pytest.mark.parametrize("query", ["", "  ", "-", "*:()", "\"'", "___", "…"])
+def test_search_without_words_finds_nothing(searchable: History, query: str) -> None:
+    assert fts_query(query) == ""
+    assert searchable.search(query) == []
+
+
+def test_search_treats_operators_as_words(history: History) -> None:
+    cid = history.create_chat("m").id
+    history.add_message(cid, "user", "NEAR the OR gate, AND NOT beyond")
+    assert len(history.search("near or")) == 1
+    assert len(history.search("NOT")) == 1
+
+
+# ---------------------------------------------------------------------------
+# damaged and unwritable files
+
+
+def test_corrupt_file_raises_store_corrupt_and_set_aside_keeps_it(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    junk = b"this is not sqlite " * 500
+    db_path.write_bytes(junk)
+    Path(f"{db_path}-wal").write_bytes(b"old wal")
+
+    with pytest.raises(StoreCorrupt) as caught:
+        History(db_path)
+    assert "history.db" in str(caught.value) and "damaged" in str(caught.value)
+    assert caught.value.path == db_path
+
+    moved = set_aside(caught.value.path)
+    assert moved.name.startswith("history.db.corrupt-")
+    assert moved.read_bytes() == junk
+    assert Path(f"{moved}-wal").read_bytes() == b"old wal"
+    assert not db_path.exists() and not Path(f"{db_path}-wal").exists()
+
+    with History(db_path) as h:  # a fresh history can start in its place
+        assert h.count_chats() == 0
+    db_path.write_bytes(junk)
+    with pytest.raises(StoreCorrupt):
+        History(db_path)
+    assert set_aside(db_path) != moved  # a second damaged file never overwrites the first
+
+
+def test_parent_that_is_a_file_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "apertis-tui"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError) as caught:
+        History(blocker / "history.db")
+    assert "history.db" in str(caught.value)
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root ignores folder permissions")
+def test_read_only_folder_is_a_store_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(StoreError) as caught:
+            History(folder / "history.db")
+        assert "writable" in str(caught.value)
+    finally:
+        folder.chmod(0o700)
+
+
+def test_now_iso_is_utc_with_milliseconds() -> None:
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", now_iso())
