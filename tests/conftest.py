@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
@@ -58,3 +59,55 @@ def fake_server_session() -> Iterator[FakeServer]:
         yield server
     finally:
         server.stop()
+
+
+# ---------------------------------------------------------------------------
+# The real app, driven by Textual's Pilot against the fake server.
+
+
+
+async def wait_for(pilot, condition: Callable[[], object], timeout: float = 10.0, what: str = "condition"):
+    """Let the app run until ``condition()`` is true (checked after each short pause)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def screen_text(app) -> str:
+    """The characters on the app's screen, as the user sees them."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+@pytest.fixture
+def make_app(tmp_path, fake_server):
+    """Build an ApertisApp on a fresh store and config, pointed at the fake server."""
+    from apertis_tui.core.config import Settings
+    from apertis_tui.core.store import History
+    from apertis_tui.ui.app import ApertisApp, Startup
+
+    stores = []
+
+    def factory(*, key: str | None = "test-key", model: str = "gpt-4o", prompt: str | None = None,
+                settings: Settings | None = None, db: Path | None = None, config_error=None, **env):
+        store = History(db or tmp_path / "history.db")
+        stores.append(store)
+        environment = {"APERTIS_API_KEY": key} if key else {}
+        environment.update(env)
+        return ApertisApp(Startup(
+            settings=settings or Settings(),
+            config_path=tmp_path / "config" / "config.toml",
+            store=store,
+            base_url=fake_server.base_url,
+            config_error=config_error,
+            model=model,
+            prompt=prompt,
+            env=environment,
+        ))
+
+    yield factory
+    fake_server.stall_release.set()
+    for store in stores:
+        store.close()

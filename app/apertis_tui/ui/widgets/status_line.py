@@ -52,7 +52,7 @@ class StatusLine(Static):
         self.state = "ready"
 
     def _show(self, state: str, *parts: str) -> None:
-        self.state = state
+        self.state = state.split()[0]
         text = Text(state, style="bold")
         for part in parts:
             if part:
