@@ -296,3 +296,27 @@ async def test_long_answer_is_followed_to_its_end(make_app):
         assert stored(app)[-1].status == "complete"
         last_line = stored(app)[-1].content.strip().splitlines()[-1].strip(" |`#>-*")
         assert last_line[:20] in screen_text(app)
+
+
+async def test_scrolling_up_stops_following_and_end_jumps_back(make_app, fake_server):
+    fake_server.rate = 800
+    app = make_app(model="test/long")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "tokens=4000")
+        messages = pane(app).messages
+        await wait_for(pilot, lambda: messages.max_scroll_y > 60, what="a long answer")
+        await pilot.press("pageup")
+        await pilot.pause()
+        held = messages.scroll_y
+        assert held < messages.max_scroll_y
+        grown = messages.max_scroll_y
+        await wait_for(pilot, lambda: messages.max_scroll_y > grown + 20, what="more text")
+        assert messages.scroll_y == held  # the view stayed where the user put it
+        await pilot.press("end")
+        await wait_for(pilot, lambda: messages.scroll_y >= messages.max_scroll_y - 1, what="the jump to the end")
+        grown = messages.max_scroll_y
+        await wait_for(pilot, lambda: messages.max_scroll_y > grown + 20, what="more text")
+        await pilot.pause()
+        assert messages.scroll_y >= messages.max_scroll_y - 2  # following again
+        await pilot.press("escape")
+        await reply_done(pilot)

@@ -165,10 +165,15 @@ def _trim(text: str, key: str | None) -> str:
     return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
 
 
+def _full_stop(text: str) -> str:
+    """``text`` ending in a full stop, so the hint that follows it starts a new sentence."""
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
 def _stream_error(err: Any, key: str | None = None) -> ApiError:
     message, code, kind = _error_fields({"error": err})
     detail = _trim(message or code or kind or "no details", key)
-    return ApiError("stream_error", f"The answer broke off with an error from the server: {detail}",
+    return ApiError("stream_error", f"The answer broke off with an error from the server: {_full_stop(detail)}",
                     "The text so far is kept. Retry, or pick another model with ctrl+o.", detail=detail)
 
 
@@ -195,14 +200,15 @@ def error_from_response(status: int, body: bytes, headers: httpx.Headers, *, mod
         looks_html = text.lstrip()[:1] == "<"
         message = "it answered with an HTML page, not JSON" if looks_html else text
     detail = _trim(message, key)
-    said = f": {detail}" if detail else "."
+    said = f": {_full_stop(detail)}" if detail else "."
     lowered = f"{message} {code} {etype}".lower()
     name = model or "this model"
 
     if status == 401:
         return ApiError("auth", f"Your API key was rejected ({status}).",
                         "Set it in Settings (f2) or in APERTIS_API_KEY / STIMA_API_KEY.", status=status, detail=detail)
-    if status == 402 or (status == 403 and (code in _QUOTA_CODES or "quota" in lowered)):
+    quota_code = code in _QUOTA_CODES or etype in _QUOTA_CODES
+    if status == 402 or (status == 403 and (quota_code or "quota" in lowered)) or (status == 429 and quota_code):
         return ApiError("quota", f"Your account has run out of credit ({status}).",
                         "Top up your balance, or pick a cheaper model with ctrl+o.", status=status, detail=detail)
     if "model_not_found" in lowered or (status == 404 and "model" in lowered):
@@ -266,9 +272,12 @@ class ApertisClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key or None
+        # httpx cannot encode a non-ASCII header value (it raises here, at construction), and a
+        # control character makes the request fail: refuse such a key with a sentence instead.
+        self._bad_key = self._key is not None and not (self._key.isascii() and self._key.isprintable())
         self.timeouts = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
-        if self._key:
+        if self._key and not self._bad_key:
             headers["Authorization"] = f"Bearer {self._key}"
         self._http = httpx.AsyncClient(headers=headers, timeout=self.timeouts, transport=transport)
 
@@ -280,17 +289,23 @@ class ApertisClient:
         await self._http.aclose()
 
     def _no_key(self) -> ApiError:
+        if self._bad_key:
+            return ApiError("auth", "Your API key contains characters that cannot be sent (only plain ASCII is allowed).",
+                            "Paste it again in Settings (f2), or fix APERTIS_API_KEY / STIMA_API_KEY.")
         return ApiError("auth", "No API key is set.", "Add one in Settings (f2) or set APERTIS_API_KEY / STIMA_API_KEY.")
 
     # -- models --------------------------------------------------------------
 
     async def list_models(self) -> list[ModelInfo]:
-        if not self._key:
+        if not self._key or self._bad_key:
             raise self._no_key()
         try:
             response = await self._http.get(f"{self.base_url}/models")
         except httpx.HTTPError as exc:
             raise error_from_exception(exc, self.base_url, self.timeouts, started=False) from None
+        if response.status_code == 404:
+            raise ApiError("bad_response", f"{_host(self.base_url)} has no model list at this base URL (404).",
+                           "Check the base URL in Settings (f2); it usually ends in /v1.", status=404)
         if response.status_code >= 400:
             raise error_from_response(response.status_code, response.content, response.headers, key=self._key)
         try:
@@ -342,13 +357,14 @@ class ApertisClient:
         tool_choice: Any = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one completion. The last event is always :class:`Finish` or :class:`StreamError`."""
-        if not self._key:
+        if not self._key or self._bad_key:
             yield StreamError(self._no_key())
             return
         body = self._body(model, messages, params, True, tools, tool_choice)
         interpreter = ChunkInterpreter(self._key)
         decoder = SSEDecoder()
         done = False
+        saw_payload = False
         try:
             async with self._http.stream("POST", f"{self.base_url}/chat/completions", json=body,
                                          headers={"Accept": "text/event-stream"}) as response:
@@ -361,6 +377,7 @@ class ApertisClient:
                     payload = decoder.feed(line)
                     if payload is None:
                         continue
+                    saw_payload = True
                     if payload.strip() == "[DONE]":
                         done = True
                         break
@@ -371,6 +388,7 @@ class ApertisClient:
                 if not done:
                     # A last event without its blank line still counts.
                     payload = decoder.flush()
+                    saw_payload = saw_payload or payload is not None
                     if payload is not None and payload.strip() != "[DONE]":
                         for event in self._events(payload, interpreter):
                             yield event
@@ -383,6 +401,8 @@ class ApertisClient:
             return
         if done or interpreter.finish_reason is not None:
             yield Finish(interpreter.finish_reason)
+        elif not saw_payload:  # an HTML page or some other JSON: the base URL is wrong
+            yield StreamError(self._not_json())
         else:
             yield StreamError(ApiError("cut", "The answer ended before the server said it was finished.",
                                        "The text so far is kept; retry for a full answer."))
@@ -409,7 +429,7 @@ class ApertisClient:
         tool_choice: Any = None,
     ) -> Completion:
         """One whole (non-streamed) completion. Raises :class:`ApiError`."""
-        if not self._key:
+        if not self._key or self._bad_key:
             raise self._no_key()
         body = self._body(model, messages, params, False, tools, tool_choice)
         try:
@@ -428,6 +448,8 @@ class ApertisClient:
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise self._not_json()
         message = choices[0].get("message") or {}
+        if not isinstance(message, dict):
+            raise self._not_json()
         reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
         tool_calls = message.get("tool_calls")
         usage = payload.get("usage")
