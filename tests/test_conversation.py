@@ -302,7 +302,7 @@ async def test_scrolling_up_stops_following_and_end_jumps_back(make_app, fake_se
     fake_server.rate = 800
     app = make_app(model="test/long")
     async with app.run_test(size=SIZE) as pilot:
-        await send(pilot, "tokens=4000")
+        await send(pilot, "tokens=15000")
         messages = pane(app).messages
         await wait_for(pilot, lambda: messages.max_scroll_y > 60, what="a long answer")
         await pilot.press("pageup")
