@@ -347,3 +347,9 @@ def test_text_is_cleaned_of_controls() -> None:
         choice({"reasoning_content": "r\x1b]0;t\x07\r\n", "content": "a\x1b[2J\x9b1m\x00b\r\nc\t[bold]\u200b"}),
     )
     assert out == [ReasoningDelta("r]0;t\n"), ContentDelta("a[2J1mb\nc\t[bold]\u200b")]
+
+
+@pytest.mark.parametrize("reason", ["", None, 0])
+def test_empty_or_non_string_finish_reason_is_not_a_finish(reason: Any) -> None:
+    _, interp = events({"choices": [{"index": 0, "delta": {"content": "a"}, "finish_reason": reason}]})
+    assert interp.finish_reason is None

@@ -548,6 +548,17 @@ def test_corrupt_file_raises_store_corrupt_and_set_aside_keeps_it(db_path: Path)
     assert set_aside(db_path) != moved  # a second damaged file never overwrites the first
 
 
+def test_damaged_pages_behind_a_valid_header_raise_store_corrupt(db_path: Path) -> None:
+    with History(db_path) as h:
+        h.add_message(h.create_chat("m", title="x").id, "user", "hello")
+    data = bytearray(db_path.read_bytes())
+    data[100:4096] = b"\xff" * 3996  # the rest of page 1: the schema
+    db_path.write_bytes(bytes(data))
+    with pytest.raises(StoreCorrupt) as caught:
+        History(db_path)
+    assert "damaged" in str(caught.value)
+
+
 def test_parent_that_is_a_file_is_a_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "apertis-tui"
     blocker.write_text("not a folder")

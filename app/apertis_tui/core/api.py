@@ -8,6 +8,7 @@ caller has one loop to write and keeps whatever text arrived before the failure.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -101,12 +102,14 @@ class ChunkInterpreter:
                 text = delta.get(field)
                 if isinstance(text, str) and text:
                     self.saw_any = True
-                    yield ReasoningDelta(clean(text))
+                    if text := clean(text):
+                        yield ReasoningDelta(text)
                     break
             text = delta.get("content")
             if isinstance(text, str) and text:
                 self.saw_any = True
-                yield ContentDelta(clean(text))
+                if text := clean(text):
+                    yield ContentDelta(text)
             tool_calls = delta.get("tool_calls")
             if isinstance(tool_calls, list):
                 for position, call in enumerate(tool_calls):
@@ -182,7 +185,8 @@ def _retry_after(headers: httpx.Headers) -> float | None:
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        wait = float(value)
+        return max(0.0, wait) if math.isfinite(wait) else None
     except ValueError:
         return None  # an HTTP date: rare enough to ignore
 
