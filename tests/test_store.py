@@ -512,6 +512,18 @@ def test_search_without_words_finds_nothing(searchable: History, query: str) -> 
     assert searchable.search(query) == []
 
 
+def test_fts_query_quotes_every_word() -> None:
+    assert fts_query('sqlite AND "x" c++') == '"sqlite"* "AND"* "x" "c"'
+
+
+def test_single_characters_match_whole_words_only(history: History) -> None:
+    cid = history.create_chat("m").id
+    c_lang = history.add_message(cid, "user", "I write C daily")
+    history.add_message(cid, "user", "cats and capybaras")
+    assert [h.message_id for h in history.search("c")] == [c_lang.id]
+    assert len(history.search("ca")) == 1
+
+
 def test_search_treats_operators_as_words(history: History) -> None:
     cid = history.create_chat("m").id
     history.add_message(cid, "user", "NEAR the OR gate, AND NOT beyond")

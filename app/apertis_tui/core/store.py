@@ -108,10 +108,15 @@ def set_aside(path: str | Path) -> Path:
     while any(Path(f"{target}{s}").exists() for s in ("", "-wal", "-shm")):
         target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
         n += 1
-    for suffix in ("-wal", "-shm", ""):  # the main file last: it is what marks the set
-        source = Path(f"{path}{suffix}")
-        if source.exists():
-            source.rename(f"{target}{suffix}")
+    try:
+        for suffix in ("-wal", "-shm", ""):  # the main file last: it is what marks the set
+            source = Path(f"{path}{suffix}")
+            if source.exists():
+                source.rename(f"{target}{suffix}")
+    except OSError as exc:
+        raise StoreError(
+            f"Could not move the damaged history file {_display(path)} aside ({exc.strerror or exc}).", path
+        ) from exc
     return target
 
 
@@ -119,14 +124,17 @@ _WORD = re.compile(r"[^\W_]+")  # runs of letters and digits: what unicode61 cal
 
 
 def fts_query(text: str) -> str:
-    """Turn anything a user types into a safe FTS5 query: every word a quoted prefix, ANDed.
+    """Turn anything a user types into a safe FTS5 query: every word quoted, all ANDed.
 
     The words are cut out of the text the way the tokenizer cuts it (letters and
     digits), so no FTS5 syntax survives; the quotes also neutralise AND/OR/NOT/NEAR.
+    Words of two or more characters match as prefixes ("sqlite" finds "sqlite3").
+    A single character matches only itself: as a prefix it would match nearly
+    everything, and merging that many terms is what makes FTS5 slow ("c" finds C).
     Returns "" when nothing searchable is left.
     """
     words = _WORD.findall(unicodedata.normalize("NFC", text))
-    return " ".join(f'"{word}"*' for word in words)
+    return " ".join(f'"{word}"*' if len(word) > 1 else f'"{word}"' for word in words)
 
 
 # ---------------------------------------------------------------------------
@@ -339,8 +347,8 @@ class History:
 
     def _setup(self) -> None:
         conn = self.db.conn
-        # journal_mode is the first statement that reads the file: a damaged
-        # file fails here, with SQLITE_NOTADB.
+        # The first statements that read the file: damage behind a valid header
+        # shows up here or in migrate() as SQLITE_CORRUPT, hence StoreCorrupt.
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA busy_timeout=5000")
         conn.execute("PRAGMA synchronous=NORMAL")
