@@ -84,8 +84,11 @@ class ApertisApp(App[None]):
                 return screen.pane
         return None
 
-    def new_chat(self, model: str, *, title: str) -> Chat:
-        return self.store.create_chat(model, title=title, system_prompt=self.settings.system_prompt)
+    def new_chat(self, model: str, *, title: str, system_prompt: str | None = None,
+                 params: ChatParams | None = None) -> Chat:
+        """Store a new chat; its system prompt defaults to the settings' one."""
+        return self.store.create_chat(model, title=title, system_prompt=system_prompt or self.settings.system_prompt,
+                                      params=params)
 
     def params_for(self, chat: Chat) -> ChatParams:
         """The chat's own parameters where it has them, the settings' elsewhere."""
@@ -98,6 +101,10 @@ class ApertisApp(App[None]):
         the command line's prompt."""
         if self.startup.config_error is not None:
             self.notify(str(self.startup.config_error), title="Settings not loaded", severity="error", timeout=30)
+        if self.store.recovered:
+            count = self.store.recovered
+            self.notify(f"{count} {'answer was' if count == 1 else 'answers were'} cut short when the app last "
+                        "closed; the text that arrived is kept, marked interrupted.", severity="warning", timeout=10)
         if self.api_key is None:
             self.push_screen(KeyDialog(self.base_url), self._key_given)
         else:

@@ -24,6 +24,7 @@ from ...core.text import one_line
 from ...core.types import (
     ApiError,
     Chat,
+    ChatParams,
     ContentDelta,
     Finish,
     Message,
@@ -98,6 +99,9 @@ class ChatPane(Vertical):
         self.chat = chat
         self.model = chat.model if chat else model
         self._worker: Worker | None = None
+        # A chat not yet stored keeps its own settings here until its first message.
+        self._pending_system_prompt: str | None = None
+        self._pending_params = ChatParams()
 
     @property
     def tui(self) -> "ApertisApp":
@@ -141,9 +145,47 @@ class ChatPane(Vertical):
     def _show_title(self) -> None:
         title = Text(one_line(self.chat.title) if self.chat and self.chat.title else "New chat", style="bold")
         title.append(f"  ·  {self.model}", style="dim")
+        own = self.own_settings_summary()
+        if own:
+            title.append(f"  ·  {own}", style="italic")
         title.no_wrap = True
         title.overflow = "ellipsis"
         self.query_one(ChatTitle).update(title)
+
+    # -- model and per-chat settings ----------------------------------------
+
+    def set_model(self, model: str) -> None:
+        """The model for this chat's next turns; earlier replies keep their own labels."""
+        self.model = model
+        if self.chat is not None:
+            self.chat = self.tui.store.update_chat(self.chat.id, model=model) or self.chat
+        self._show_title()
+        if not self.is_streaming:
+            self.status.ready(model)
+
+    @property
+    def system_prompt(self) -> str | None:
+        return self.chat.system_prompt if self.chat is not None else self._pending_system_prompt
+
+    @property
+    def own_params(self) -> ChatParams:
+        return self.chat.params if self.chat is not None else self._pending_params
+
+    def set_chat_settings(self, system_prompt: str | None, params: ChatParams) -> None:
+        """This chat's own system prompt and parameters (unset ones follow the settings)."""
+        if self.chat is None:
+            self._pending_system_prompt, self._pending_params = system_prompt, params
+        else:
+            self.chat = self.tui.store.update_chat(self.chat.id, system_prompt=system_prompt, params=params) or self.chat
+        self._show_title()
+
+    def own_settings_summary(self) -> str:
+        """What this chat sets differently from the defaults, for the title bar."""
+        parts = [f"{name}={value}" for name, value in self.own_params.as_dict().items()
+                 if value != getattr(self.tui.settings.params, name)]
+        if self.system_prompt and self.system_prompt != self.tui.settings.system_prompt:
+            parts.append("own system prompt")
+        return ", ".join(parts)
 
     # -- state ---------------------------------------------------------------
 
@@ -185,7 +227,8 @@ class ChatPane(Vertical):
             return False
         store = self.tui.store
         if self.chat is None:
-            self.chat = self.tui.new_chat(self.model, title=one_line(text, 60))
+            self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
+                                          system_prompt=self._pending_system_prompt, params=self._pending_params)
             self._show_title()
         message = store.add_message(self.chat.id, "user", text)
         self.messages.add(message)
