@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as error:
         return _fail(str(error))
 
-    store = open_store(args.db or config.default_db_path())
+    db_path = args.db or config.default_db_path()
+    store = open_store(db_path)
     try:
         from .ui.app import ApertisApp, Startup
 
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                 config_error=config_error,
                 model=args.model,
                 prompt=args.prompt,
+                session_path=config.session_path(db_path),
             )
         )
         app.run()

@@ -35,6 +35,7 @@ Precedence: command-line flag, then environment, then the file, then the default
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 import os
 import re
@@ -82,6 +83,12 @@ def cache_dir() -> Path:
 
 def default_db_path() -> Path:
     return data_dir() / "history.db"
+
+
+def session_path(db_path: Path) -> Path:
+    """Where the open chats of the history at ``db_path`` are remembered (one file per history)."""
+    digest = hashlib.sha1(str(Path(db_path).resolve()).encode()).hexdigest()[:12]
+    return state_dir() / f"session-{digest}.json"
 
 
 # ---------------------------------------------------------------------------
@@ -190,6 +197,84 @@ def validate_base_url(value: Any, label: str = "base_url") -> str | None:
 
 def normalize_base_url(url: str) -> str:
     return url.strip().rstrip("/")
+
+
+def validate_api_key(value: str, label: str = "API key") -> str | None:
+    """An empty key is fine (none set); otherwise it must be sendable in an HTTP header."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isprintable() or re.search(r"\s", value):
+        return f"{label} can hold only plain ASCII letters, digits and symbols, without spaces"
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Form text: what a person types in the settings screen, to and from setting values.
+# An empty field means "unset" for a parameter, "the default" for a timeout.
+
+
+def param_text(name: str, value: Any) -> str:
+    """A parameter's value as a form field shows it ("" when unset). Not for ``stop``."""
+    if value is None:
+        return ""
+    return repr(float(value)) if name in _RANGES else str(value)
+
+
+def parse_param_text(name: str, text: str, label: str | None = None) -> tuple[Any, str | None]:
+    """(value, problem) for a number typed into a parameter field; "" is unset (None)."""
+    label = label or name
+    text = text.strip()
+    if not text:
+        return None, None
+    value: Any
+    if name == "max_tokens":
+        value = int(text) if re.fullmatch(r"\+?\d+", text) else text
+    else:
+        try:
+            value = float(text)
+        except ValueError:
+            value = text
+    problem = validate_param(name, value, label)
+    return (None, problem) if problem else (value, None)
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\"}
+
+
+def stop_text(sequence: str) -> str:
+    """A stop sequence as one line: backslash, newline and tab written as \\\\, \\n, \\t."""
+    return sequence.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def parse_stop_text(text: str) -> str:
+    """The inverse of ``stop_text``; a backslash before any other character stays as typed."""
+    return re.sub(r"\\([nt\\])", lambda m: _ESCAPES[m.group(1)], text)
+
+
+def parse_stop_texts(texts: list[str], label: str = "stop") -> tuple[list[str] | None, str | None]:
+    """(sequences, problem) from the stop fields; empty fields are skipped, none at all is unset."""
+    sequences = [parse_stop_text(text) for text in texts if text]
+    if not sequences:
+        return None, None
+    problem = validate_param("stop", sequences, label)
+    return (None, problem) if problem else (sequences, None)
+
+
+def timeout_text(value: float) -> str:
+    return f"{value:g}"
+
+
+def parse_timeout_text(text: str, default: float, label: str = "timeout") -> tuple[float | None, str | None]:
+    """(seconds, problem); an empty field is ``default``."""
+    text = text.strip()
+    if not text:
+        return default, None
+    try:
+        value: Any = float(text)
+    except ValueError:
+        value = text
+    problem = validate_timeout(value, label)
+    return (None, problem) if problem else (float(value), None)
 
 
 def _normalize_param(name: str, value: Any) -> Any:

@@ -12,6 +12,7 @@ from textual.binding import Binding
 
 from ..core.api import ApertisClient
 from ..core.config import ConfigError, Settings, resolve_api_key, save_settings
+from ..core.session import Session, load_session, save_session
 from ..core.store import History
 from ..core.types import Chat, ChatParams
 from .commands import ChatCommands
@@ -33,6 +34,7 @@ class Startup:
     model: str | None = None  # -m/--model: the model for new chats
     prompt: str | None = None  # PROMPT: sent at once in a new chat
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    session_path: Path | None = None  # where the open chats are remembered; None: not at all
 
 
 class ApertisApp(App[None]):
@@ -40,7 +42,7 @@ class ApertisApp(App[None]):
     CSS_PATH = stylesheets("base", "conversation", "dialogs")
     COMMANDS = App.COMMANDS | {ChatCommands}
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
         Binding("f1", "show_keys", "Keys", id="app.keys"),
     ]
 
@@ -75,14 +77,55 @@ class ApertisApp(App[None]):
         return self.startup.model or self.settings.default_model
 
     def get_default_screen(self) -> ConversationScreen:
-        return ConversationScreen(None, self.default_model)
+        session = load_session(self.startup.session_path) if self.startup.session_path else Session()
+        chats = [chat for chat in map(self.store.get_chat, session.chat_ids) if chat is not None and not chat.archived]
+        focused = session.focused if len(chats) == len(session.chat_ids) else 0
+        return ConversationScreen(chats, model=self.default_model, focus_index=focused)
+
+    @property
+    def conversation(self) -> ConversationScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ConversationScreen):
+                return screen
+        return None
 
     @property
     def active_pane(self) -> ChatPane | None:
-        for screen in reversed(self.screen_stack):
-            if isinstance(screen, ConversationScreen):
-                return screen.pane
-        return None
+        conversation = self.conversation
+        return conversation.pane if conversation is not None else None
+
+    async def open_chat(self, chat_id: int | None, message_id: int | None = None) -> ChatPane | None:
+        """Bring a stored chat to the front (opening a tab if needed), at ``message_id`` if given.
+        ``None`` opens a new, empty chat."""
+        conversation = self.conversation
+        if conversation is None:
+            return None
+        chat = self.store.get_chat(chat_id) if chat_id is not None else None
+        if chat_id is not None and chat is None:
+            self.notify("That chat no longer exists.", severity="warning")
+            return None
+        while self.screen is not conversation:
+            self.pop_screen()
+        return await conversation.open_chat(chat, model=self.default_model, message_id=message_id)
+
+    async def close_chat(self, chat_id: int) -> None:
+        """Close the chat's tab if it is open (for instance because it was deleted)."""
+        conversation = self.conversation
+        pane = conversation.pane_for(chat_id) if conversation is not None else None
+        if pane is not None and conversation is not None:
+            await conversation.close_pane(pane)
+
+    def remember_session(self) -> None:
+        """Record the open chats (stored ones only) and the one in front."""
+        conversation, path = self.conversation, self.startup.session_path
+        if conversation is None or path is None or not conversation.is_mounted:
+            return
+        panes = conversation.panes
+        front = conversation.pane
+        ids = [p.chat.id for p in panes if p.chat is not None]
+        stored_front = [p for p in panes if p.chat is not None]
+        focused = stored_front.index(front) if front in stored_front else max(0, len(ids) - 1)
+        save_session(path, Session(ids, focused))
 
     def new_chat(self, model: str, *, title: str, system_prompt: str | None = None,
                  params: ChatParams | None = None) -> Chat:
@@ -135,7 +178,7 @@ class ApertisApp(App[None]):
     # -- actions -------------------------------------------------------------
 
     def action_show_keys(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        from .screens.keys import KeysScreen, key_rows
+
+        if not isinstance(self.screen, KeysScreen):
+            self.push_screen(KeysScreen(key_rows(self.screen)))

@@ -1,28 +1,189 @@
-"""The main screen: the open chat and the keys."""
+"""The main screen: open chats as tabs, each a ChatPane that streams on its own."""
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.screen import Screen
-from textual.widgets import Footer
+from collections.abc import Iterable
+from itertools import count
+from typing import TYPE_CHECKING
 
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from ...core.text import one_line
 from ...core.types import Chat
 from ..widgets.chat_pane import ChatPane
 
+if TYPE_CHECKING:
+    from ..app import ApertisApp
+
+TAB_TITLE_WIDTH = 24
+STREAMING_MARK = "● "  # an answer is arriving in this chat
+UNREAD_MARK = "◆ "  # an answer finished while the chat was in the background
+
 
 class ConversationScreen(Screen):
-    def __init__(self, chat: Chat | None, model: str) -> None:
+    # Priority: the prompt (a TextArea) would take ctrl+w for "delete word" otherwise.
+    BINDINGS = [
+        Binding("ctrl+n", "new_chat", "New chat", priority=True, id="chats.new"),
+        Binding("ctrl+w", "close_chat", "Close chat", priority=True, id="chats.close"),
+        Binding("ctrl+pageup", "cycle(-1)", "Previous chat", show=False, priority=True, id="chats.previous"),
+        Binding("ctrl+pagedown", "cycle(1)", "Next chat", show=False, priority=True, id="chats.next"),
+        Binding("f4", "switch_chat", "Chats", id="chats.switch"),
+        *(
+            Binding(f"alt+{n}", f"jump({n})", f"Chat {n}", show=False, priority=True, id=f"chats.jump{n}")
+            for n in range(1, 10)
+        ),
+    ]
+
+    def __init__(self, chats: Iterable[Chat] = (), *, model: str, focus_index: int = 0) -> None:
         super().__init__()
-        self._chat = chat
+        self._initial = list(chats)
+        self._focus_index = focus_index
         self._model = model
+        self._ids = count(1)
+        self.unread: set[str] = set()  # pane ids with an answer not yet seen
+
+    @property
+    def tui(self) -> "ApertisApp":
+        return self.app  # type: ignore[return-value]
+
+    # -- composition ---------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield ChatPane(self._chat, model=self._model, id="chat")
+        panes = [self._tab_pane(chat, self._model) for chat in self._initial] or [self._tab_pane(None, self._model)]
+        index = min(max(self._focus_index, 0), len(panes) - 1)
+        with TabbedContent(id="chat-tabs", initial=panes[index].id or ""):
+            yield from panes
         yield Footer()
 
+    def _tab_pane(self, chat: Chat | None, model: str) -> TabPane:
+        number = next(self._ids)
+        pane = ChatPane(chat, model=model, id=f"chat-{number}")
+        return TabPane(self._label(pane), pane, id=f"tab-{number}")
+
     def on_mount(self) -> None:
+        for pane in self.panes:
+            self._relabel(pane)
         self.app.conversation_ready()  # type: ignore[attr-defined]
+
+    # -- access --------------------------------------------------------------
+
+    @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    @property
+    def panes(self) -> list[ChatPane]:
+        return list(self.query(ChatPane))
 
     @property
     def pane(self) -> ChatPane:
-        return self.query_one(ChatPane)
+        """The chat in front."""
+        active = self.tabs.active_pane
+        if active is not None:
+            return active.query_one(ChatPane)
+        return self.panes[0]
+
+    def pane_for(self, chat_id: int) -> ChatPane | None:
+        for pane in self.panes:
+            if pane.chat is not None and pane.chat.id == chat_id:
+                return pane
+        return None
+
+    # -- labels --------------------------------------------------------------
+
+    def _label(self, pane: ChatPane) -> Content:
+        panes = self.panes if self.is_mounted else []
+        number = panes.index(pane) + 1 if pane in panes else 0
+        title = one_line(pane.chat.title, TAB_TITLE_WIDTH) if pane.chat and pane.chat.title else "New chat"
+        mark = STREAMING_MARK if pane.is_streaming else UNREAD_MARK if pane.id in self.unread else ""
+        prefix = f"{number} " if 0 < number < 10 else ""
+        return Content(f"{mark}{prefix}{title}")
+
+    def _relabel(self, pane: ChatPane) -> None:
+        tab_pane = pane.parent
+        if isinstance(tab_pane, TabPane) and tab_pane.id:
+            self.tabs.get_tab(tab_pane.id).label = self._label(pane)
+
+    def _relabel_all(self) -> None:
+        for pane in self.panes:
+            self._relabel(pane)
+
+    def on_chat_pane_changed(self, event: ChatPane.Changed) -> None:
+        pane = event.pane
+        if event.finished and pane is not self.pane:
+            self.unread.add(pane.id or "")
+        self._relabel(pane)
+        self.tui.remember_session()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.query_one(ChatPane)
+        if pane.id in self.unread:
+            self.unread.discard(pane.id)
+            self._relabel(pane)
+        pane.prompt.focus()
+        self.tui.remember_session()
+
+    # -- opening and closing -------------------------------------------------
+
+    async def open_chat(self, chat: Chat | None, *, model: str | None = None, message_id: int | None = None) -> ChatPane:
+        """Bring ``chat`` to the front (opening a tab for it if needed); None opens a new chat."""
+        pane = self.pane_for(chat.id) if chat is not None else None
+        if pane is None:
+            tab_pane = self._tab_pane(chat, model or self._model)
+            await self.tabs.add_pane(tab_pane)
+            pane = tab_pane.query_one(ChatPane)
+            self._relabel_all()
+        self.tabs.active = pane.parent.id  # type: ignore[union-attr]
+        pane.prompt.focus()
+        if message_id is not None:
+            pane.messages.call_after_refresh(pane.show_message, message_id)
+        self.tui.remember_session()
+        return pane
+
+    async def close_pane(self, pane: ChatPane) -> None:
+        """Close a chat's tab. An answer in progress is stopped and kept; the chat stays in history."""
+        pane.action_stop()
+        tab_pane = pane.parent
+        if len(self.panes) == 1:
+            await self.open_chat(None)
+        self.unread.discard(pane.id or "")
+        if isinstance(tab_pane, TabPane) and tab_pane.id:
+            await self.tabs.remove_pane(tab_pane.id)
+        self._relabel_all()
+        self.pane.prompt.focus()
+        self.tui.remember_session()
+
+    # -- actions -------------------------------------------------------------
+
+    async def action_new_chat(self) -> None:
+        await self.open_chat(None, model=self.tui.default_model)
+
+    async def action_close_chat(self) -> None:
+        await self.close_pane(self.pane)
+
+    def action_cycle(self, step: int) -> None:
+        panes = self.panes
+        if len(panes) > 1:
+            index = (panes.index(self.pane) + step) % len(panes)
+            self.tabs.active = panes[index].parent.id  # type: ignore[union-attr]
+
+    def action_jump(self, number: int) -> None:
+        panes = self.panes
+        if 1 <= number <= len(panes):
+            self.tabs.active = panes[number - 1].parent.id  # type: ignore[union-attr]
+        else:
+            self.notify(f"There is no chat {number}: {len(panes)} open.", severity="warning")
+
+    def action_switch_chat(self) -> None:
+        from .chat_switcher import ChatSwitcher
+
+        def chosen(index: int | None) -> None:
+            if index is not None:
+                self.action_jump(index + 1)
+
+        panes = self.panes
+        self.app.push_screen(ChatSwitcher([self._label(p).plain for p in panes], panes.index(self.pane)), chosen)

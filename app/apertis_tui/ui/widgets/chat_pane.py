@@ -18,16 +18,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
+from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from ...core.text import one_line
+from ...core.types import Message as StoredMessage
 from ...core.types import (
     ApiError,
     Chat,
     ChatParams,
     ContentDelta,
     Finish,
-    Message,
     ReasoningDelta,
     StreamError,
     ToolCallDelta,
@@ -94,6 +95,14 @@ class ChatPane(Vertical):
     ChatPane { height: 1fr; }
     """
 
+    class Changed(Message):
+        """Title, model or streaming state changed; ``finished``: an answer just ended."""
+
+        def __init__(self, pane: "ChatPane", finished: bool = False) -> None:
+            super().__init__()
+            self.pane = pane
+            self.finished = finished
+
     def __init__(self, chat: Chat | None, *, model: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self.chat = chat
@@ -136,7 +145,7 @@ class ChatPane(Vertical):
             self.messages.show(visible, more_before=len(page) >= MessageList.PAGE)
         self.prompt.focus()
 
-    def _load_older(self, before_id: int, limit: int) -> list[Message]:
+    def _load_older(self, before_id: int, limit: int) -> list[StoredMessage]:
         if self.chat is None:
             return []
         page = self.tui.store.messages_page(self.chat.id, before_id=before_id, limit=limit)
@@ -148,6 +157,7 @@ class ChatPane(Vertical):
         own = self.own_settings_summary()
         if own:
             title.append(f"  ·  {own}", style="italic")
+        self.post_message(self.Changed(self))
         title.no_wrap = True
         title.overflow = "ellipsis"
         self.query_one(ChatTitle).update(title)
@@ -239,6 +249,7 @@ class ChatPane(Vertical):
     def _start_reply(self, model: str) -> None:
         self._worker = self._reply(model)
         self.refresh_bindings()
+        self.post_message(self.Changed(self))
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def _reply(self, model: str) -> None:
@@ -312,9 +323,30 @@ class ChatPane(Vertical):
                 duration_ms=round(duration * 1000),
                 tool_calls=reply.tool_call_list,
             )
-            view.finish(final)
+            if final is not None:
+                view.finish(final)
             self.status.finished(status, stats, duration)
             self.call_later(self.refresh_bindings)
+            self.post_message(self.Changed(self, finished=True))
+
+    def show_message(self, message_id: int) -> None:
+        """Scroll to a stored message, mounting it (and what follows) if it is not yet shown."""
+        for view in self.messages.views:
+            if view.message.id == message_id:
+                break
+        else:
+            if self.chat is None:
+                return
+            everything = [m for m in self.tui.store.messages(self.chat.id) if m.status != "superseded"]
+            ids = [m.id for m in everything]
+            if message_id not in ids:
+                return
+            start = max(0, ids.index(message_id) - 2)
+            self.messages.show(everything[start:], more_before=start > 0, follow=False)
+            self.call_after_refresh(self.show_message, message_id)
+            return
+        self.messages.release_anchor()
+        self.messages.scroll_to_widget(view, top=True, animate=False)
 
     # -- actions -------------------------------------------------------------
 

@@ -38,13 +38,14 @@ class MessageList(VerticalScroll):
         self.mount(view)
         return view
 
-    def show(self, messages: Sequence[Message], *, more_before: bool) -> None:
-        """Replace the contents with ``messages`` (the newest page of a chat)."""
+    def show(self, messages: Sequence[Message], *, more_before: bool, follow: bool = True) -> None:
+        """Replace the contents with ``messages`` (a chat's newest page, or from a given message)."""
         self.remove_children()
         self._no_more_older = not more_before or self._load_older is None
         if messages:
             self.mount_all([MessageView(m) for m in messages])
-        self.jump_to_end()
+        if follow:
+            self.jump_to_end()
 
     def jump_to_end(self) -> None:
         self.anchor()

@@ -15,9 +15,9 @@ class PromptInput(TextArea):
     BINDINGS = [
         Binding("enter", "submit", "Send", priority=True, id="prompt.send"),
         Binding("ctrl+j,shift+enter", "newline", "Newline", priority=True, id="prompt.newline"),
-        Binding("end", "end", "End", show=False, priority=True),
-        Binding("pageup", "scroll_messages(-1)", show=False, priority=True),
-        Binding("pagedown", "scroll_messages(1)", show=False, priority=True),
+        Binding("end", "end", "Line end, then newest message", show=False, priority=True, id="prompt.end"),
+        Binding("pageup", "scroll_messages(-1)", "Scroll up", show=False, priority=True, id="prompt.page_up"),
+        Binding("pagedown", "scroll_messages(1)", "Scroll down", show=False, priority=True, id="prompt.page_down"),
     ]
 
     DEFAULT_CSS = """

@@ -1,0 +1,59 @@
+"""f1: every key of the screen underneath, grouped, including ones that are idle right now
+(Stop only works while an answer arrives, but a user should learn it before then)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App"}
+EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
+                "ctrl+x/ctrl+c/ctrl+v cut/copy/paste, ctrl+u/ctrl+k delete to line start/end.")
+
+
+def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(group, [(keys, description)]) for the bindings with an id on ``screen``'s focus chain."""
+    app = screen.app
+    groups: dict[str, list[tuple[str, str]]] = {}
+    seen: set[str] = set()
+    for _namespace, bindings in screen._modal_binding_chain:  # the chain Textual itself uses
+        for _key, binding in bindings:
+            if not binding.id or binding.id in seen or not binding.description:
+                continue
+            seen.add(binding.id)
+            group = binding.id.split(".")[0]
+            keys = app.get_key_display(binding)
+            groups.setdefault(GROUPS.get(group, group.replace("_", " ").title()), []).append((keys, binding.description))
+    # Several keys for one action (alt+1 … alt+9) read better as one row.
+    for rows in groups.values():
+        jumps = [row for row in rows if row[1].startswith("Chat ") and row[1][5:].isdigit()]
+        if len(jumps) > 1:
+            first = rows.index(jumps[0])
+            for row in jumps:
+                rows.remove(row)
+            rows.insert(first, (f"{jumps[0][0]} … {jumps[-1][0]}", "Chat 1 … 9"))
+    order = list(GROUPS.values())
+    return sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+
+
+class KeysScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
+
+    def __init__(self, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
+        super().__init__()
+        self.groups = groups
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="keys"):
+            yield Static(Content("Keys — escape closes"), id="keys-title")
+            width = max((len(keys) for _, rows in self.groups for keys, _ in rows), default=0)
+            for group, rows in self.groups:
+                text = Content.assemble((group, "bold"), "\n",
+                                        *(part for keys, what in rows
+                                          for part in ((keys.rjust(width), "$accent bold"), "  ", what, "\n")))
+                yield Static(text.rstrip(), classes="keys-group")
+            yield Static(Content(EDITING_NOTE), id="keys-note")
