@@ -91,7 +91,8 @@ def make_app(tmp_path, fake_server):
     stores = []
 
     def factory(*, key: str | None = "test-key", model: str = "gpt-4o", prompt: str | None = None,
-                settings: Settings | None = None, db: Path | None = None, config_error=None, **env):
+                settings: Settings | None = None, db: Path | None = None, config_error=None,
+                session: Path | None = None, **env):
         store = History(db or tmp_path / "history.db")
         stores.append(store)
         environment = {"APERTIS_API_KEY": key} if key else {}
@@ -105,6 +106,7 @@ def make_app(tmp_path, fake_server):
             model=model,
             prompt=prompt,
             env=environment,
+            session_path=session or tmp_path / "session.json",
         ))
 
     yield factory

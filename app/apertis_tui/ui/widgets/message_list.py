@@ -47,6 +47,12 @@ class MessageList(VerticalScroll):
         if follow:
             self.jump_to_end()
 
+    @property
+    def at_end(self) -> bool:
+        """The newest line is in view. (An anchored list shorter than the view sits at the
+        bottom with a negative scroll offset, which also counts.)"""
+        return self.max_scroll_y <= 0 or self.scroll_y >= self.max_scroll_y - 1
+
     def jump_to_end(self) -> None:
         self.anchor()
         self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
