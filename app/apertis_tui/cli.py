@@ -7,6 +7,7 @@ Kept light: Textual is imported only once we know the app will run, so ``--help`
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--base-url", metavar="URL", help="API base URL, e.g. https://api.stima.tech/v1")
     parser.add_argument("--config", metavar="PATH", type=Path, help="settings file (default: %(default)s)")
     parser.add_argument("--db", metavar="PATH", type=Path, help="history database file")
+    parser.add_argument("--debug", action="store_true", help="write more detail to the log file")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser
 
@@ -65,7 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
     from .core import config
+    from .core.logs import setup_logging
 
+    setup_logging(config.state_dir(), debug=args.debug)
+    logging.getLogger("apertis_tui").info("%s %s starting", APP_NAME, __version__)
     config_path = args.config or config.config_path()
     config_error = None
     try:

@@ -8,7 +8,9 @@ caller has one loop to write and keeps whatever text arrived before the failure.
 from __future__ import annotations
 
 import json
+import logging
 import math
+import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import APP_NAME, __version__
+from .logs import keep_secret
 from .text import clean, redact
 from .types import (
     ApiError,
@@ -32,6 +35,7 @@ from .types import (
     UsageEvent,
 )
 
+log = logging.getLogger(__name__)
 USER_AGENT = f"{APP_NAME}/{__version__} (+https://github.com/apertis-tui) httpx/{httpx.__version__}"
 _QUOTA_CODES = {"insufficient_user_quota", "insufficient_quota", "quota_exceeded", "billing_hard_limit_reached"}
 _DETAIL_LIMIT = 300
@@ -276,6 +280,7 @@ class ApertisClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key or None
+        keep_secret(self._key)
         # httpx cannot encode a non-ASCII header value (it raises here, at construction), and a
         # control character makes the request fail: refuse such a key with a sentence instead.
         self._bad_key = self._key is not None and not (self._key.isascii() and self._key.isprintable())
@@ -361,6 +366,34 @@ class ApertisClient:
         tool_choice: Any = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one completion. The last event is always :class:`Finish` or :class:`StreamError`."""
+        sent = sorted((params or ChatParams()).as_request())
+        log.info("stream %s: %d messages, params %s", model, len(messages), ", ".join(sent) or "none")
+        started = time.monotonic()
+        chunks = 0
+        events = self._stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
+        try:
+            async for event in events:
+                if isinstance(event, (ContentDelta, ReasoningDelta)):
+                    chunks += 1
+                elif isinstance(event, Finish):
+                    log.info("stream %s: finished (%s), %d chunks in %.2f s", model, event.reason, chunks,
+                             time.monotonic() - started)
+                elif isinstance(event, StreamError):
+                    log.warning("stream %s: %s (status %s) after %d chunks: %s", model, event.error.kind,
+                                event.error.status, chunks, event.error.sentence)
+                yield event
+        finally:
+            await events.aclose()
+
+    async def _stream_chat(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        params: ChatParams | None,
+        *,
+        tools: list[dict[str, Any]] | None,
+        tool_choice: Any,
+    ) -> AsyncIterator[StreamEvent]:
         if not self._key or self._bad_key:
             yield StreamError(self._no_key())
             return

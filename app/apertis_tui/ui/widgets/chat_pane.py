@@ -8,6 +8,7 @@ Data goes one way: prompt -> store (the user message is saved first) -> worker
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from textual.widgets import Static
 from textual.message import Message
 from textual.worker import Worker, WorkerState
 
+from ...core import logs
 from ...core.text import one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import (
@@ -42,6 +44,7 @@ from .status_line import StatusLine, StreamStats
 if TYPE_CHECKING:
     from ..app import ApertisApp
 
+log = logging.getLogger(__name__)
 FLUSH_EVERY = 1.0  # seconds between saves of a streaming answer: the most a crash can lose
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
@@ -308,6 +311,12 @@ class ChatPane(Vertical):
         except asyncio.CancelledError:
             status = "stopped"
             raise
+        except Exception as exc:  # a bug of ours: keep the text, say so, keep the app alive
+            log.exception("reply to chat %s failed", chat.id)
+            where = f" Details are in {logs.current_path}." if logs.current_path else ""
+            reply.error = ApiError("bad_response", f"Something went wrong inside apertis-tui ({type(exc).__name__}).",
+                                   f"The text so far is kept.{where}")
+            status = "error"
         finally:
             usage = stats.usage
             duration = time.monotonic() - stats.started
