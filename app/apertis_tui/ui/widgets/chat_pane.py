@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from ..app import ApertisApp
 
 log = logging.getLogger(__name__)
-FLUSH_EVERY = 1.0  # seconds between saves of a streaming answer: the most a crash can lose
+FLUSH_EVERY = 0.5  # seconds between saves of a streaming answer: about the most a crash can lose
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
 
