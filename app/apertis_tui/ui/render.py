@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from markdown_it import MarkdownIt
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.markdown import Heading, Markdown
 from rich.text import Text
@@ -20,41 +21,90 @@ from textual.strip import Strip
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
+@dataclass(frozen=True)
+class Block:
+    """A closed piece of the text. ``joined``: it continues the block before it (a long paragraph
+    or code block cut into pieces), so no blank line goes between them."""
+
+    text: str
+    joined: bool = False
+
+
 class BlockSplitter:
     """Finds where top-level Markdown blocks end in text that keeps growing.
 
     A block ends at a blank line outside a code fence that is followed by a line starting in
     column 0 (an indented line may continue a list item, so it does not end anything).
+    A paragraph or code block that grows past a size limit is cut into pieces at line ends, so
+    the open tail - rendered again on every frame - stays small however long the answer. The
+    cuts depend only on the text, never on how it arrived, so a reloaded answer looks the same.
     """
 
-    def __init__(self) -> None:
-        self.text = ""
-        self.closed_end = 0  # text[:closed_end] is closed blocks; the rest is the open tail
-        self._scan = 0  # start of the first line not yet scanned
-        self._fence: str | None = None  # the opening marker while inside a fence
-        self._blank_start: int | None = None  # start of a run of blank lines outside fences
+    MAX_BLOCK_CHARS = 4000
+    MAX_FENCE_LINES = 120
 
-    def feed(self, more: str) -> list[str]:
+    def __init__(self) -> None:
+        self._closed: list[str] = []  # the text of closed blocks, as it arrived
+        self._open = ""  # the text after the last closed block: all that is scanned again
+        self._scan = 0  # start (in ``_open``) of the first line not yet scanned
+        self._fence: str | None = None  # the opening marker while inside a fence
+        self._fence_open = ""  # the fence's opening line, to reopen it after a cut
+        self._fence_lines = 0
+        self._prefix = ""  # reopened fence line that the current block starts with
+        self._joined = False  # the current block continues the previous one
+        self._blank_start: int | None = None  # start of a run of blank lines outside fences
+        self._previous_line = ""
+
+    @property
+    def text(self) -> str:
+        """Everything fed so far."""
+        if len(self._closed) > 1:
+            self._closed = ["".join(self._closed)]
+        return (self._closed[0] if self._closed else "") + self._open
+
+    def feed(self, more: str) -> list[Block]:
         """Add text; return the blocks that it closed, in order."""
-        self.text += more
-        closed: list[str] = []
-        text = self.text
+        # Only the open part grows, and blocks close every few thousand characters, so adding
+        # text stays cheap however long the answer gets.
+        self._open += more
+        closed: list[Block] = []
         while True:
-            newline = text.find("\n", self._scan)
+            newline = self._open.find("\n", self._scan)
             if newline < 0:
                 break
             start, self._scan = self._scan, newline + 1
-            block = self._line(text, start, newline)
+            block = self._line(self._open, start, newline)
             if block is not None:
                 closed.append(block)
         return closed
 
-    def _line(self, text: str, start: int, end: int) -> str | None:
+    def _close(self, end: int, next_start: int, *, suffix: str = "", joined_next: bool = False) -> Block | None:
+        """Close the open block at ``end``; the next one starts at ``next_start`` (in ``_open``)."""
+        body = (self._prefix + self._open[:end]).rstrip("\n") + suffix
+        block = Block(body, self._joined) if body.strip() else None
+        self._closed.append(self._open[:next_start])
+        self._open = self._open[next_start:]
+        self._scan -= next_start
+        if self._blank_start is not None:
+            self._blank_start -= next_start
+        self._prefix, self._joined = "", joined_next
+        return block
+
+    def _line(self, text: str, start: int, end: int) -> Block | None:
         line = text[start:end]
+        previous, self._previous_line = self._previous_line, line
         if self._fence is not None:
             stripped = line.strip()
             if stripped.startswith(self._fence) and set(stripped) == {self._fence[0]}:
                 self._fence = None
+                return None
+            self._fence_lines += 1
+            if self._fence_lines >= self.MAX_FENCE_LINES:
+                # Close this piece of the code block after this line and reopen it in the next.
+                block = self._close(end, end + 1, suffix="\n" + self._fence, joined_next=True)
+                self._prefix = self._fence_open + "\n"
+                self._fence_lines = 0
+                return block
             return None
         if not line.strip():
             if self._blank_start is None:
@@ -62,38 +112,58 @@ class BlockSplitter:
             return None
         block = None
         if self._blank_start is not None:
+            blank_start, self._blank_start = self._blank_start, None
             if line[0] not in " \t":
-                block = text[self.closed_end : self._blank_start].rstrip("\n")
-                self.closed_end = start
-            self._blank_start = None
+                block = self._close(blank_start, start)
+        elif (
+            start >= self.MAX_BLOCK_CHARS
+            and line[0] not in " \t|"
+            and not previous.lstrip().startswith("|")
+            and not _FENCE.match(line)
+        ):
+            block = self._close(start, start, joined_next=True)
         match = _FENCE.match(line)
         if match:
             self._fence = match.group(1)
-        return block or None
+            self._fence_open = line.strip()
+            self._fence_lines = 0
+        return block
 
     @property
     def tail(self) -> str:
-        return self.text[self.closed_end :]
+        return self._prefix + self._open
+
+    @property
+    def tail_joined(self) -> bool:
+        return self._joined
 
 
 class LineSplitter:
     """For plain text: everything up to the last newline is closed (blank lines kept)."""
 
-    def __init__(self) -> None:
-        self.text = ""
-        self.closed_end = 0
+    tail_joined = True
 
-    def feed(self, more: str) -> list[str]:
-        self.text += more
-        newline = self.text.rfind("\n")
-        if newline < self.closed_end:
+    def __init__(self) -> None:
+        self._closed: list[str] = []
+        self._open = ""
+
+    @property
+    def text(self) -> str:
+        return "".join(self._closed) + self._open
+
+    def feed(self, more: str) -> list[Block]:
+        self._open += more
+        newline = self._open.rfind("\n")
+        if newline < 0:
             return []
-        block, self.closed_end = self.text[self.closed_end : newline], newline + 1
-        return [block]
+        block = self._open[:newline]
+        self._closed.append(self._open[: newline + 1])
+        self._open = self._open[newline + 1 :]
+        return [Block(block, joined=True)]
 
     @property
     def tail(self) -> str:
-        return self.text[self.closed_end :]
+        return self._open
 
 
 class _LeftHeading(Heading):
@@ -102,8 +172,30 @@ class _LeftHeading(Heading):
     LEVEL_ALIGN: ClassVar[dict[str, str]] = {f"h{n}": "left" for n in range(1, 7)}  # type: ignore[assignment]
 
 
+def _parser(links: bool) -> MarkdownIt:
+    parser = MarkdownIt().enable("strikethrough").enable("table")
+    return parser if links else parser.disable(["link", "image"])
+
+
+# Built once: Rich makes a new parser for every Markdown object, which costs more than parsing a
+# small block. Without "](" a block has no inline link (and reference definitions cannot reach
+# across our blocks anyway), so the link rules - slow on text full of brackets such as "[x]" -
+# are skipped.
+_PARSERS = {True: _parser(True), False: _parser(False)}
+
+
 class ChatMarkdown(Markdown):
     elements = {**Markdown.elements, "heading_open": _LeftHeading}
+
+    def __init__(self, markup: str, code_theme: str = "monokai", hyperlinks: bool = False) -> None:
+        self.markup = markup
+        self.parsed = _PARSERS["](" in markup].parse(markup)
+        self.code_theme = code_theme
+        self.justify = None
+        self.style = "none"
+        self.hyperlinks = hyperlinks
+        self.inline_code_lexer = None
+        self.inline_code_theme = code_theme
 
 
 def markdown_renderable(text: str, code_theme: str = "monokai") -> RenderableType:
@@ -137,13 +229,15 @@ class RenderedBlocks:
 
     markdown: bool = True
     splitter: BlockSplitter | LineSplitter = field(init=False)
-    blocks: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
     _width: int = 0
-    _block_lines: list[list[Strip]] = field(default_factory=list)
+    _rendered: int = 0  # how many of ``blocks`` are in ``_flat``
     _flat: list[Strip] = field(default_factory=list)  # closed blocks' lines, with separators
     _tail_lines: list[Strip] = field(default_factory=list)
     _tail_dirty: bool = True
     closed: bool = False  # the text is complete: the tail is a block like any other
+    size: int = 0  # characters fed: cheaper to ask than ``len(text)``
+    words: int = 0  # about (a word cut between two pieces counts twice until ``close``)
 
     def __post_init__(self) -> None:
         self.splitter = BlockSplitter() if self.markdown else LineSplitter()
@@ -151,50 +245,54 @@ class RenderedBlocks:
     def append(self, text: str) -> None:
         if text:
             self.blocks.extend(self.splitter.feed(text))
+            self.size += len(text)
+            self.words += len(text.split())
             self._tail_dirty = True
 
     def close(self) -> None:
         if not self.closed:
             tail = self.splitter.tail
-            self.splitter.closed_end = len(self.splitter.text)
             if self.markdown:
                 tail = tail.strip("\n")
-            if tail.strip():
-                self.blocks.append(tail)
+            if tail.strip() or (not self.markdown and tail):
+                self.blocks.append(Block(tail, self.splitter.tail_joined))
             self.closed = True
             self._tail_dirty = True
+            self.words = len(self.text.split())
 
     @property
     def text(self) -> str:
         return self.splitter.text
 
-    def _render_block(self, console: Console, block: str, width: int) -> list[Strip]:
+    def _render(self, console: Console, text: str, width: int) -> list[Strip]:
         options = console.options.update(width=max(1, width), height=None, highlight=False, markup=False)
-        renderable = markdown_renderable(block) if self.markdown else Text(block)
-        return render_to_strips(console, renderable, options)
+        if self.markdown:
+            return render_to_strips(console, markdown_renderable(text), options)
+        return [Strip(line) for line in console.render_lines(Text(text), options, pad=False, new_lines=False)]
+
+    def _separated(self, block: Block, lines: list[Strip]) -> list[Strip]:
+        """A blank line between Markdown blocks, none inside a block cut into pieces."""
+        if self._flat and self.markdown and not block.joined and lines:
+            return [Strip.blank(0), *lines]
+        return lines
 
     def lines(self, console: Console, width: int) -> list[Strip]:
         if width != self._width:
             self._width = width
-            self._block_lines = []
+            self._rendered = 0
             self._flat = []
             self._tail_dirty = True
         # Closed blocks not yet rendered at this width.
-        for block in self.blocks[len(self._block_lines) :]:
-            rendered = self._render_block(console, block, width)
-            if self._flat and self.markdown:
-                self._flat.append(Strip.blank(0))
-            self._flat.extend(rendered)
-            self._block_lines.append(rendered)
+        for block in self.blocks[self._rendered :]:
+            self._flat.extend(self._separated(block, self._render(console, block.text, width)))
+        self._rendered = len(self.blocks)
         if self._tail_dirty:
             tail = "" if self.closed else self.splitter.tail
             if self.markdown:
                 tail = tail.strip("\n")
-            self._tail_lines = self._render_block(console, tail, width) if tail.strip() else []
-            if self._tail_lines and self._flat and self.markdown:
-                self._tail_lines.insert(0, Strip.blank(0))
+            lines = self._render(console, tail, width) if tail.strip() else []
+            self._tail_lines = self._separated(Block(tail, self.splitter.tail_joined), lines)
             self._tail_dirty = False
         if not self._tail_lines:
             return self._flat
         return self._flat + self._tail_lines
-

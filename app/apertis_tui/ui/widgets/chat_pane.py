@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from ..app import ApertisApp
 
 log = logging.getLogger(__name__)
+YIELD_EVERY = 0.008  # seconds of stream handling before the event loop gets a turn
 FLUSH_EVERY = 0.5  # seconds between saves of a streaming answer: about the most a crash can lose
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
@@ -266,7 +267,7 @@ class ChatPane(Vertical):
         reply = _Reply()
         status = "stopped"  # unless the stream ends some other way
         self.status.waiting(stats)
-        last_flush = time.monotonic()
+        last_flush = last_yield = time.monotonic()
         last_status = 0.0
         try:
             if app.settings.stream:
@@ -289,6 +290,11 @@ class ChatPane(Vertical):
                         reply.error = event.error
                         status = "error"
                     now = time.monotonic()
+                    if now - last_yield >= YIELD_EVERY:
+                        # A fast server keeps the socket full, and then this loop never waits:
+                        # let keystrokes and redraws in now and then.
+                        await asyncio.sleep(0)
+                        last_yield = now = time.monotonic()
                     if now - last_flush >= FLUSH_EVERY:
                         store.flush_partial(message.id, "".join(reply.content), "".join(reply.reasoning))
                         last_flush = now
@@ -400,7 +406,7 @@ class ChatPane(Vertical):
 
     def action_toggle_reasoning(self) -> None:
         for view in reversed(self.messages.views):
-            if view.reasoning.text:
+            if view.reasoning.size:
                 view.toggle_reasoning()
                 return
         self.tui.notify("No reply here has reasoning to show.")

@@ -100,7 +100,7 @@ class MessageView(Widget):
         self._invalidate(now=True)
 
     def toggle_reasoning(self) -> None:
-        if self.reasoning.text:
+        if self.reasoning.size:
             self.reasoning_open = not self.reasoning_open
             self._invalidate(now=True)
 
@@ -145,7 +145,7 @@ class MessageView(Widget):
         self._dirty = False
         console = self.app.console
         lines = [self._label_strip()]
-        if self.reasoning.text:
+        if self.reasoning.size:
             lines.append(self._reasoning_header())
             if self.reasoning_open:
                 style = self.get_component_rich_style("message--reasoning")
@@ -172,9 +172,9 @@ class MessageView(Widget):
         return text_strips(self.app.console, label, max(1, self._width))[0]
 
     def _reasoning_header(self) -> Strip:
-        words = len(self.reasoning.text.split())
+        words = self.reasoning.words
         arrow = "▾" if self.reasoning_open else "▸"
-        doing = "Thinking…" if self.streaming and not self.body.text else "Reasoning"
+        doing = "Thinking…" if self.streaming and not self.body.size else "Reasoning"
         hint = "ctrl+t hides" if self.reasoning_open else "ctrl+t shows"
         text = Text(f"{arrow} {doing} ({words} words, {hint})", style=self.get_component_rich_style("message--reasoning"))
         text.no_wrap = True
@@ -188,7 +188,7 @@ class MessageView(Widget):
             body = Text(self.message.error + "\nctrl+g retries.")
             panel = Panel(body, title="Error", title_align="left", border_style=style, expand=True)
             options = self.app.console.options.update(width=max(4, width), height=None)
-            return ([Strip.blank(0)] if self.body.text else []) + render_to_strips(self.app.console, panel, options)
+            return ([Strip.blank(0)] if self.body.size else []) + render_to_strips(self.app.console, panel, options)
         note = _STATUS_NOTES.get(status)
         if note:
             text = Text(note, style=self.get_component_rich_style("message--note"))
@@ -207,5 +207,5 @@ class MessageView(Widget):
         self._dirty = True
 
     def on_click(self, event: Click) -> None:
-        if self.reasoning.text and event.y == 1:
+        if self.reasoning.size and event.y == 1:
             self.toggle_reasoning()
