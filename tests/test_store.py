@@ -595,3 +595,30 @@ def test_read_only_folder_is_a_store_error(tmp_path: Path) -> None:
 
 def test_now_iso_is_utc_with_milliseconds() -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", now_iso())
+
+
+def test_streaming_text_enters_the_index_when_it_stops(tmp_path):
+    """Saves while streaming do not re-index; the finished text is searchable, exactly once."""
+    with History(tmp_path / "h.db") as store:
+        chat = store.create_chat("m", title="t")
+        store.add_message(chat.id, "user", "question")
+        reply = store.start_assistant(chat.id, "m")
+        store.flush_partial(reply.id, "partial zebra")
+        assert store.search("zebra") == []  # not while it streams
+        store.flush_partial(reply.id, "partial zebra giraffe")
+        store.finish_message(reply.id, content="final zebra giraffe okapi", status="complete")
+        assert [h.message_id for h in store.search("okapi")] == [reply.id]
+        assert [h.message_id for h in store.search("zebra")] == [reply.id]
+        # Edits of a finished message re-index it; integrity-check proves the index matches.
+        store.finish_message(reply.id, content="replaced text", status="complete")
+        assert store.search("okapi") == [] and store.search("replaced")
+        store.db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
+        # An answer cut by a crash becomes searchable once recovered.
+        crashed = store.start_assistant(chat.id, "m")
+        store.flush_partial(crashed.id, "half an armadillo")
+    with History(tmp_path / "h.db") as store:
+        assert store.recovered == 1
+        assert [h.message_id for h in store.search("armadillo")] == [crashed.id]
+        store.delete_chat(chat.id)
+        assert store.search("armadillo") == []
+        store.db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")

@@ -17,6 +17,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from .types import HIGHLIGHT_END, HIGHLIGHT_START, Chat, ChatParams, Message, Se
 
 __all__ = [
     "History",
+    "ChatSummary",
     "StoreError",
     "StoreCorrupt",
     "SCHEMA_VERSION",
@@ -141,7 +143,7 @@ def fts_query(text: str) -> str:
 # Schema, as migrations. Never edit a released migration: add the next one.
 
 MIGRATIONS = Migrations("apertis_tui.history")
-MIGRATION_NAMES = ("m001_initial", "m002_fts")
+MIGRATION_NAMES = ("m001_initial", "m002_fts", "m003_fts_prefix", "m004_fts_skip_streaming")
 SCHEMA_VERSION = len(MIGRATION_NAMES)
 
 
@@ -232,6 +234,70 @@ def _m002_fts(db: sqlite_utils.Database) -> None:
     )
 
 
+@MIGRATIONS(name="m003_fts_prefix")
+def _m003_fts_prefix(db: sqlite_utils.Database) -> None:
+    # Prefix indexes for 2- and 3-character prefixes. Without them a short prefix ("th",
+    # what the search sees while the user types "the") merges the lists of every word it
+    # starts: 60-260 ms on 1,000,000 messages; with them 1-9 ms (benchmarks/history_scale.py).
+    # The triggers name the tables, not their definitions, so they keep working.
+    db.executescript(
+        """
+        DROP TABLE messages_fts;
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+            content, content='messages', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        );
+        INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+
+        DROP TABLE chats_fts;
+        CREATE VIRTUAL TABLE chats_fts USING fts5(
+            title, content='chats', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        );
+        INSERT INTO chats_fts(chats_fts) VALUES ('rebuild');
+        """
+    )
+
+
+@MIGRATIONS(name="m004_fts_skip_streaming")
+def _m004_fts_skip_streaming(db: sqlite_utils.Database) -> None:
+    # A streaming answer is saved twice a second; re-indexing its whole text each time made
+    # the cost of a long answer grow with its square. Now a message enters the index when it
+    # stops streaming (complete, stopped, error, interrupted) and is only re-indexed when a
+    # finished message's text changes. The index never holds a streaming message, so the
+    # delete commands below always name exactly what was indexed.
+    db.executescript(
+        """
+        DROP TRIGGER messages_fts_ai;
+        DROP TRIGGER messages_fts_ad;
+        DROP TRIGGER messages_fts_au;
+        CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages
+        WHEN new.status != 'streaming' BEGIN
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages
+        WHEN old.status != 'streaming' BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        END;
+        CREATE TRIGGER messages_fts_au AFTER UPDATE OF content, status ON messages
+        WHEN old.status != 'streaming' AND new.status != 'streaming' AND old.content IS NOT new.content BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER messages_fts_finished AFTER UPDATE OF status ON messages
+        WHEN old.status = 'streaming' AND new.status != 'streaming' BEGIN
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER messages_fts_restreamed AFTER UPDATE OF status ON messages
+        WHEN old.status != 'streaming' AND new.status = 'streaming' BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        END;
+        INSERT INTO messages_fts(messages_fts) VALUES ('delete-all');
+        INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages WHERE status != 'streaming';
+        """
+    )
+
+
 def migrate(db: sqlite_utils.Database, upto: int | None = None) -> None:
     """Apply pending migrations, the first ``upto`` of them only if given (for tests).
 
@@ -281,6 +347,15 @@ def _message(row: sqlite3.Row) -> Message:
     data = dict(row)
     data["tool_calls"] = json.loads(data["tool_calls"]) if data["tool_calls"] else None
     return Message(**data)
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    """A chat as the history list shows it. Counts and models leave out superseded replies."""
+
+    chat: Chat
+    message_count: int
+    models: tuple[str, ...]  # the models that wrote its replies, in order of first use
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -457,6 +532,77 @@ class History:
         where, params = ("", []) if archived is None else ("WHERE archived = ?", [int(archived)])
         return self._rows(f"SELECT count(*) FROM chats {where}", params)[0][0]
 
+    def chat_page(
+        self,
+        *,
+        archived: bool | None = False,
+        after: tuple[str, int] | None = None,
+        limit: int = 50,
+    ) -> list[ChatSummary]:
+        """One page of the history list, newest activity first.
+
+        ``after`` is the (updated_at, id) of the last chat of the previous page: paging by
+        key walks the (archived, updated_at) index from where the last page ended, so the
+        1000th page costs what the first does (OFFSET would skip every earlier row again).
+        """
+        where, params = ([], []) if archived is None else (["archived = ?"], [int(archived)])
+        if after is not None:
+            where.append("(updated_at, id) < (?, ?)")
+            params.extend(after)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._rows(
+            f"SELECT {_CHAT_COLUMNS} FROM chats {clause} ORDER BY updated_at DESC, id DESC LIMIT ?",
+            [*params, limit],
+        )
+        chats = [_chat(r) for r in rows]
+        return self._summaries(chats)
+
+    def chat_summaries(self, chat_ids: list[int]) -> dict[int, ChatSummary]:
+        """The summaries of the given chats (missing ones are left out)."""
+        ids = list(dict.fromkeys(chat_ids))
+        chats: list[Chat] = []
+        for start in range(0, len(ids), 500):  # well under SQLite's limit on bound parameters
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            chats += [_chat(r) for r in self._rows(f"SELECT {_CHAT_COLUMNS} FROM chats WHERE id IN ({marks})", chunk)]
+        return {summary.chat.id: summary for summary in self._summaries(chats)}
+
+    def _summaries(self, chats: list[Chat]) -> list[ChatSummary]:
+        """Message counts and models for a page of chats: two grouped queries over the
+        (chat_id, id) index, whatever the number of chats in the file."""
+        if not chats:
+            return []
+        ids = [c.id for c in chats]
+        marks = ",".join("?" * len(ids))
+        counts = {
+            r[0]: r[1]
+            for r in self._rows(
+                f"SELECT chat_id, count(*) FROM messages WHERE chat_id IN ({marks}) "
+                "AND status != 'superseded' GROUP BY chat_id",
+                ids,
+            )
+        }
+        models: dict[int, list[str]] = {}
+        for r in self._rows(
+            f"SELECT chat_id, model, min(id) AS first FROM messages WHERE chat_id IN ({marks}) "
+            "AND model IS NOT NULL AND model != '' AND status != 'superseded' "
+            "GROUP BY chat_id, model ORDER BY chat_id, first",
+            ids,
+        ):
+            models.setdefault(r[0], []).append(r[1])
+        return [ChatSummary(c, counts.get(c.id, 0), tuple(models.get(c.id, ()))) for c in chats]
+
+    def get_messages(self, message_ids: list[int]) -> dict[int, Message]:
+        """The given messages by id (missing ones are left out)."""
+        ids = list(dict.fromkeys(message_ids))
+        out: dict[int, Message] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._rows(f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", chunk):
+                out[r["id"]] = _message(r)
+        return out
+
     def update_chat(
         self,
         chat_id: int,
@@ -489,6 +635,13 @@ class History:
             assignments = ", ".join(f"{column} = ?" for column in changes)
             with self._write() as conn:
                 conn.execute(f"UPDATE chats SET {assignments} WHERE id = ?", [*changes.values(), chat_id])
+        return self.get_chat(chat_id)
+
+    def rename_chat(self, chat_id: int, title: str) -> Chat | None:
+        """A new title, leaving ``updated_at`` alone: renaming is not activity, so the chat
+        keeps its place in the history list. None if the chat does not exist."""
+        with self._write() as conn:
+            conn.execute("UPDATE chats SET title = ? WHERE id = ?", (title, chat_id))
         return self.get_chat(chat_id)
 
     def delete_chat(self, chat_id: int) -> None:
@@ -583,6 +736,19 @@ class History:
             (chat_id, before_id if before_id is not None else 2**63 - 1, limit),
         )
         return [_message(r) for r in reversed(rows)]
+
+    def messages_from(self, chat_id: int, first_id: int, *, before: int = 0) -> list[Message]:
+        """The chat's messages from ``first_id`` to its newest, with up to ``before`` older
+        ones in front, oldest first: what a pane shows to open a chat at one message."""
+        rows = self._rows(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND id < ? ORDER BY id DESC LIMIT ?",
+            (chat_id, first_id, max(0, before)),
+        )
+        rows = list(reversed(rows)) + self._rows(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND id >= ? ORDER BY id",
+            (chat_id, first_id),
+        )
+        return [_message(r) for r in rows]
 
     def context(self, chat_id: int) -> list[dict[str, str]]:
         """The OpenAI ``messages`` to send for the chat's next turn.
