@@ -321,3 +321,15 @@ async def test_scrolling_up_stops_following_and_end_jumps_back(make_app, fake_se
         assert messages.scroll_y >= messages.max_scroll_y - 2  # following again
         await pilot.press("escape")
         await reply_done(pilot)
+
+
+async def test_pasted_escape_sequences_are_not_stored_or_shown(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.post_message(events.Paste("look \x1b]0;pwned\x07 \x1b[2J here\r\nand \u202eevil"))
+        await wait_for(pilot, lambda: "look" in pane(app).prompt.text, what="the paste")
+        await pilot.press("enter")
+        await reply_done(pilot)
+        user = stored(app)[0]
+        assert user.content == "look ]0;pwned [2J here\nand evil"
+        assert "\x1b" not in screen_text(app)

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 
-# C0 controls except \t (09) and \n (0a), DEL, and the C1 range (0x80-0x9f).
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0 controls except \t (09) and \n (0a), DEL, the C1 range (0x80-0x9f), and the bidi
+# embedding/override/isolate controls (U+202A-202E, U+2066-2069), which can make a terminal
+# show text in another order than it is ("Trojan Source"). Zero-width characters stay: they
+# are harmless, and joiners build emoji.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean(text: str) -> str:

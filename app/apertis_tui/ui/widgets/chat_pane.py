@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from ...core import logs
-from ...core.text import one_line
+from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import (
     ApiError,
@@ -233,6 +233,7 @@ class ChatPane(Vertical):
 
     def send(self, text: str) -> bool:
         """Store ``text`` as the user's message and ask for an answer. False if not sent."""
+        text = clean(text)  # a paste can carry escape sequences too
         if not text.strip():
             return False
         if self.is_streaming:
