@@ -622,3 +622,25 @@ def test_streaming_text_enters_the_index_when_it_stops(tmp_path):
         store.delete_chat(chat.id)
         assert store.search("armadillo") == []
         store.db.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")
+
+
+def test_an_answer_another_running_instance_streams_is_not_taken_for_a_crash(tmp_path):
+    import subprocess
+
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        with History(tmp_path / "h.db") as store:
+            chat = store.create_chat("m", title="t")
+            live = store.start_assistant(chat.id, "m")
+            dead = store.start_assistant(chat.id, "m")
+            store.db.execute("UPDATE messages SET writer_pid = ? WHERE id = ?", [other.pid, live.id])
+            store.db.conn.commit()
+            store.db.execute("UPDATE messages SET writer_pid = ? WHERE id = ?", [2**22 + 12345, dead.id])
+            store.db.conn.commit()
+        with History(tmp_path / "h.db") as store:
+            assert store.recovered == 1
+            statuses = {m.id: m.status for m in store.messages(chat.id)}
+            assert statuses == {live.id: "streaming", dead.id: "interrupted"}
+    finally:
+        other.kill()
+        other.wait()

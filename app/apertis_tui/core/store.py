@@ -11,6 +11,7 @@ being killed (not a power cut, which would lose at most the last commits).
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -143,7 +144,7 @@ def fts_query(text: str) -> str:
 # Schema, as migrations. Never edit a released migration: add the next one.
 
 MIGRATIONS = Migrations("apertis_tui.history")
-MIGRATION_NAMES = ("m001_initial", "m002_fts", "m003_fts_prefix", "m004_fts_skip_streaming")
+MIGRATION_NAMES = ("m001_initial", "m002_fts", "m003_fts_prefix", "m004_fts_skip_streaming", "m005_writer_pid")
 SCHEMA_VERSION = len(MIGRATION_NAMES)
 
 
@@ -296,6 +297,27 @@ def _m004_fts_skip_streaming(db: sqlite_utils.Database) -> None:
         INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages WHERE status != 'streaming';
         """
     )
+
+
+@MIGRATIONS(name="m005_writer_pid")
+def _m005_writer_pid(db: sqlite_utils.Database) -> None:
+    # The process streaming an answer, so that another instance starting on the same history
+    # does not take a live answer for one cut short by a crash.
+    db.execute("ALTER TABLE messages ADD COLUMN writer_pid INTEGER")
+
+
+def _alive(pid: int | None) -> bool:
+    """Is another process with this id running? (Our own id at startup can only be left over
+    from an earlier process that had the same id.)"""
+    if not pid or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but is not ours to signal
+        return True
+    return True
 
 
 def migrate(db: sqlite_utils.Database, upto: int | None = None) -> None:
@@ -667,7 +689,10 @@ class History:
 
     def start_assistant(self, chat_id: int, model: str) -> Message:
         """An empty assistant message in status "streaming". Bumps the chat."""
-        message = self._get_message(self._insert_message(chat_id, "assistant", "", model, "streaming"))
+        message_id = self._insert_message(chat_id, "assistant", "", model, "streaming")
+        with self._write() as conn:
+            conn.execute("UPDATE messages SET writer_pid = ? WHERE id = ?", (os.getpid(), message_id))
+        message = self._get_message(message_id)
         assert message is not None
         return message
 
@@ -773,13 +798,15 @@ class History:
         return out
 
     def recover_interrupted(self) -> int:
-        """Replies left "streaming" by a crash become "interrupted". Returns how many."""
+        """Replies left "streaming" by a process that is gone become "interrupted" (a reply
+        another running instance is streaming is left alone). Returns how many."""
         with self._write() as conn:
-            cursor = conn.execute(
-                "UPDATE messages SET status = 'interrupted', finished_at = ? WHERE status = 'streaming'",
-                (now_iso(),),
-            )
-            return cursor.rowcount
+            rows = conn.execute("SELECT id, writer_pid FROM messages WHERE status = 'streaming'").fetchall()
+            dead = [row[0] for row in rows if not _alive(row[1])]
+            finished = now_iso()
+            conn.executemany("UPDATE messages SET status = 'interrupted', finished_at = ? WHERE id = ?",
+                             [(finished, message_id) for message_id in dead])
+            return len(dead)
 
     # -- search ------------------------------------------------------------
 
