@@ -20,7 +20,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A keyboard-driven terminal chat client for Apertis AI (formerly Stima API) "
         "and any OpenAI-compatible server.",
         epilog="Key: APERTIS_API_KEY or STIMA_API_KEY, else the settings file. "
-        "Base URL: --base-url, then APERTIS_BASE_URL, then the settings file.",
+        "Base URL: --base-url, then APERTIS_BASE_URL, then the settings file. "
+        "Also: `apertis-tui history [-s WORDS]` lists or searches the chats, "
+        "`apertis-tui export CHAT_ID --format md|json [-o FILE]` writes one (each has --help).",
     )
     parser.add_argument("prompt", nargs="?", metavar="PROMPT", help="start a new chat and send PROMPT at once")
     parser.add_argument("-m", "--model", metavar="ID", help="model for new chats (default: the settings' default model)")
@@ -64,6 +66,12 @@ def open_store(path: Path):
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .cli_history import run_subcommand, subcommand_index
+
+    words = sys.argv[1:] if argv is None else list(argv)
+    where = subcommand_index(words)
+    if where is not None:  # `history` / `export`: answered without starting the app
+        return run_subcommand(words, where)
     args = build_parser().parse_args(argv)
 
     from .core import config

@@ -1,0 +1,261 @@
+"""A chat as a file: Markdown to read, JSON to process. No Textual here.
+
+Every message goes in, superseded and failed ones too, with its role, model, time, status,
+usage and reasoning: an export is the record, not the pretty view. The API key never goes in:
+it is not in the history, and the text is scrubbed of it anyway in case someone pasted it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from .. import APP_NAME, __version__
+from .store import History, now_iso
+from .text import clean, one_line, redact
+from .types import Chat, Message
+
+__all__ = [
+    "FORMATS",
+    "ExportError",
+    "ExportExists",
+    "ExportFormat",
+    "chat_to_json",
+    "chat_to_markdown",
+    "default_path",
+    "export_chat",
+    "format_for_path",
+    "render",
+    "write_export",
+]
+
+ExportFormat = Literal["md", "json"]
+FORMATS: tuple[ExportFormat, ...] = ("md", "json")
+JSON_FORMAT = "apertis-tui.chat"
+JSON_VERSION = 1
+
+
+class ExportError(Exception):
+    """The export could not be made; ``str(error)`` is a sentence for the user."""
+
+
+class ExportExists(ExportError):
+    """The target file exists and overwriting was not asked for."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} already exists.")
+        self.path = path
+
+
+# ---------------------------------------------------------------------------
+# Markdown
+
+
+def _status_text(message: Message) -> str:
+    return {
+        "superseded": "superseded (replaced by a regenerated answer)",
+        "interrupted": "interrupted (the app closed while it arrived)",
+        "stopped": "stopped (by the user)",
+    }.get(message.status, message.status)
+
+
+def _usage_text(message: Message) -> str:
+    parts = []
+    if message.prompt_tokens is not None or message.completion_tokens is not None:
+        parts.append(f"{message.prompt_tokens or 0} prompt + {message.completion_tokens or 0} completion tokens")
+    if message.ttft_ms is not None:
+        parts.append(f"first token {message.ttft_ms} ms")
+    if message.duration_ms is not None:
+        parts.append(f"{message.duration_ms / 1000:.1f} s")
+    return " · ".join(parts)
+
+
+def _fence(text: str, info: str = "") -> str:
+    """A fenced block that the text inside cannot close early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{info}\n{text}\n{ticks}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line else ">" for line in text.split("\n"))
+
+
+def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | None = None) -> str:
+    """The chat as a Markdown document: a header with the chat's facts, then each message."""
+    out: list[str] = [f"# {one_line(chat.title, 200) or 'Untitled chat'}", ""]
+    facts = [
+        ("Chat", str(chat.id)),
+        ("Created", chat.created_at),
+        ("Last activity", chat.updated_at),
+        ("Model for the next turn", chat.model),
+    ]
+    params = chat.params.as_dict()
+    if params:
+        facts.append(("Parameters", ", ".join(f"{k}={v!r}" if isinstance(v, list) else f"{k}={v}"
+                                              for k, v in params.items())))
+    if chat.archived:
+        facts.append(("Archived", "yes"))
+    facts.append(("Messages", str(len(messages))))
+    facts.append(("Exported", f"{now_iso()} by {APP_NAME} {__version__}"))
+    out += [f"- **{name}:** {one_line(value, 400)}" for name, value in facts]
+    if chat.system_prompt and chat.system_prompt.strip():
+        out += ["", "## System prompt", "", _quote(clean(chat.system_prompt))]
+    out += ["", "---"]
+    for message in messages:
+        who = "You" if message.role == "user" else (message.model or message.role)
+        if out[-1] != "":
+            out.append("")
+        out += [f"## {one_line(who, 120)}", ""]
+        meta = [message.role]
+        if message.model:
+            meta.append(f"model {message.model}")
+        meta.append(message.created_at)
+        meta.append(_status_text(message))
+        usage = _usage_text(message)
+        if usage:
+            meta.append(usage)
+        out += [f"*{one_line(' · '.join(meta), 400)}*", ""]
+        if message.reasoning.strip():
+            out += ["<details>", "<summary>Reasoning</summary>", "", clean(message.reasoning).strip("\n"), "",
+                    "</details>", ""]
+        if message.content:
+            out += [clean(message.content).strip("\n"), ""]
+        if message.tool_calls:
+            out += ["Tool calls:", "", _fence(json.dumps(message.tool_calls, indent=2, ensure_ascii=False), "json"), ""]
+        if message.error:
+            out += [_quote(f"**Error:** {clean(message.error)}"), ""]
+    return redact("\n".join(out).rstrip("\n") + "\n", secret)
+
+
+# ---------------------------------------------------------------------------
+# JSON
+
+
+def _scrub(value: Any, secret: str | None) -> Any:
+    if isinstance(value, str):
+        return redact(value, secret)
+    if isinstance(value, list):
+        return [_scrub(v, secret) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub(v, secret) for k, v in value.items()}
+    return value
+
+
+def _message_record(message: Message) -> dict[str, Any]:
+    usage = None
+    if message.prompt_tokens is not None or message.completion_tokens is not None:
+        usage = {
+            "prompt_tokens": message.prompt_tokens,
+            "completion_tokens": message.completion_tokens,
+            "total_tokens": (message.prompt_tokens or 0) + (message.completion_tokens or 0),
+        }
+    return {
+        "id": message.id,
+        "role": message.role,
+        "model": message.model,
+        "status": message.status,
+        "created_at": message.created_at,
+        "finished_at": message.finished_at,
+        "content": message.content,
+        "reasoning": message.reasoning,
+        "error": message.error,
+        "usage": usage,
+        "ttft_ms": message.ttft_ms,
+        "duration_ms": message.duration_ms,
+        "tool_calls": message.tool_calls,
+    }
+
+
+def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None = None) -> str:
+    """The chat as one JSON object: ``{"format", "version", "exported_at", "chat", "messages"}``."""
+    record = {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "exported_at": now_iso(),
+        "exported_by": f"{APP_NAME} {__version__}",
+        "chat": {
+            "id": chat.id,
+            "title": chat.title,
+            "model": chat.model,
+            "system_prompt": chat.system_prompt,
+            "params": chat.params.as_dict(),
+            "archived": chat.archived,
+            "created_at": chat.created_at,
+            "updated_at": chat.updated_at,
+        },
+        "messages": [_message_record(m) for m in messages],
+    }
+    return json.dumps(_scrub(record, secret), indent=2, ensure_ascii=False) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# From the store to a file
+
+
+def render(chat: Chat, messages: Sequence[Message], fmt: ExportFormat, *, secret: str | None = None) -> str:
+    if fmt == "json":
+        return chat_to_json(chat, messages, secret=secret)
+    if fmt == "md":
+        return chat_to_markdown(chat, messages, secret=secret)
+    raise ExportError(f"Unknown export format {fmt!r}: use md or json.")
+
+
+def export_chat(store: History, chat_id: int, fmt: ExportFormat, *, secret: str | None = None) -> str:
+    """The text of chat ``chat_id`` in ``fmt``; ExportError if there is no such chat."""
+    chat = store.get_chat(chat_id)
+    if chat is None:
+        raise ExportError(f"There is no chat {chat_id} in the history.")
+    return render(chat, store.messages(chat_id), fmt, secret=secret)
+
+
+def default_path(chat_id: int, fmt: ExportFormat, home: Path | None = None) -> Path:
+    """``~/apertis-chat-<id>.<md|json>``."""
+    return (home or Path.home()) / f"apertis-chat-{chat_id}.{fmt}"
+
+
+def format_for_path(path: str | Path, fallback: ExportFormat = "md") -> ExportFormat:
+    """The format a file name asks for: ``.json`` is JSON, ``.md``/``.markdown`` Markdown."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in {".md", ".markdown"}:
+        return "md"
+    return fallback
+
+
+def write_export(path: str | Path, text: str, *, overwrite: bool = False) -> Path:
+    """Write ``text`` to ``path`` (``~`` expanded). Refuses to replace a file unless
+    ``overwrite``; a replaced file is swapped in whole (temp file, then rename)."""
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise ExportError(f"{target} is a folder: give a file name.")
+    if not target.parent.is_dir():
+        raise ExportError(f"The folder {target.parent} does not exist.")
+    data = text.encode("utf-8")
+    try:
+        if not overwrite:
+            # "x": the check and the creation are one step, so nothing slips in between.
+            try:
+                with open(target, "xb") as f:
+                    f.write(data)
+            except FileExistsError:
+                raise ExportExists(target) from None
+            return target
+        temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        try:
+            with open(temp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ExportError(f"Could not write {target}: {exc.strerror or exc}.") from exc
+    return target
+
