@@ -81,6 +81,22 @@ def screen_text(app) -> str:
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
+@pytest.fixture(autouse=True)
+def _quick_key_presses(monkeypatch):
+    """Pilot waits after each key until the process looks idle, for up to a second, twice.
+    With an answer streaming (and the fake server in this same process) it never looks idle,
+    so every key would cost two seconds. Our tests wait for explicit conditions instead."""
+    import textual.app
+    import textual.pilot
+    from textual._wait import wait_for_idle
+
+    async def brief_wait_for_idle(min_sleep: float = 0.0, max_sleep: float = 0.05) -> None:
+        await wait_for_idle(min_sleep, min(max_sleep, 0.05))
+
+    monkeypatch.setattr(textual.app, "wait_for_idle", brief_wait_for_idle)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", brief_wait_for_idle)
+
+
 @pytest.fixture
 def make_app(tmp_path, fake_server):
     """Build an ApertisApp on a fresh store and config, pointed at the fake server."""

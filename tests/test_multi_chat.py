@@ -5,7 +5,7 @@ from __future__ import annotations
 from apertis_tui.ui.screens.chat_switcher import ChatSwitcher
 from apertis_tui.ui.screens.conversation import STREAMING_MARK, UNREAD_MARK
 from tests.conftest import screen_text, wait_for
-from tests.fake_server import normal_answer
+from tests.fake_server import long_markdown
 
 SIZE = (120, 40)
 
@@ -33,9 +33,10 @@ async def all_done(pilot) -> None:
 
 
 async def test_two_chats_stream_side_by_side_without_mixing(make_app, fake_server):
-    app = make_app(model="test/slow")
+    fake_server.rate = 150  # 600 tokens: about 4 s per answer
+    app = make_app(model="test/long")
     async with app.run_test(size=SIZE) as pilot:
-        await send(pilot, "first chat question")
+        await send(pilot, "tokens=600")
         first = app.active_pane
         await wait_for(pilot, lambda: len(first.messages.views) == 2 and first.messages.views[-1].text,
                        what="the first answer to start")
@@ -43,21 +44,21 @@ async def test_two_chats_stream_side_by_side_without_mixing(make_app, fake_serve
         await wait_for(pilot, lambda: len(conv(app).panes) == 2, what="a second chat")
         second = app.active_pane
         assert second is not first and second.chat is None
-        second.set_model("test/slow")
-        await send(pilot, "second chat question")
+        second.set_model("test/long")
+        await send(pilot, "tokens=601")
         await wait_for(pilot, lambda: second.is_streaming and first.is_streaming, what="both streaming")
         # The first chat streams in the background: its tab says so.
         assert labels(app)[0].startswith(STREAMING_MARK)
         for key in ("ctrl+pageup", "ctrl+pagedown", "ctrl+pageup", "ctrl+pagedown"):
             await pilot.press(key)
         await all_done(pilot)
-        for pane, question in ((first, "first chat question"), (second, "second chat question")):
+        for pane, tokens in ((first, 600), (second, 601)):
             user, answer = app.store.messages(pane.chat.id)
-            assert user.content == question
+            assert user.content == f"tokens={tokens}"
             assert answer.status == "complete"
-            assert answer.content == normal_answer("test/slow", [{"role": "user", "content": question}])
+            assert answer.content == long_markdown(tokens)
             assert pane.messages.views[-1].text == answer.content
-        assert app.store.get_chat(first.chat.id).title == "first chat question"
+        assert app.store.get_chat(first.chat.id).title == "tokens=600"
 
 
 async def test_unread_mark_and_switching_clears_it(make_app, fake_server):
@@ -168,3 +169,15 @@ async def test_tab_titles_are_one_trimmed_line(make_app):
         await all_done(pilot)
         assert app.active_pane.chat.title == "a title with [bold]two[/] lines"
         assert labels(app)[0] == "1 a title with [bold]two[…"  # 24 characters, shown literally
+
+
+async def test_palette_survives_titles_full_of_markup(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "x[/] [bold]y[/bold] [@click=app.quit]z")
+        await all_done(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Switch to")
+        await wait_for(pilot, lambda: "Switch to: x[/] [bold]y[/bold]" in screen_text(app), what="the entry, literally")
+        assert app.is_running

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.worker import WorkerState
 
 from ..core.api import ApertisClient
 from ..core.config import ConfigError, Settings, resolve_api_key, save_settings
 from ..core.session import Session, load_session, save_session
 from ..core.store import History
 from ..core.types import Chat, ChatParams
-from .commands import ChatCommands
+from .commands import ChatCommands, HistoryCommands
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
 from .screens.key_dialog import KeyDialog
@@ -39,11 +43,15 @@ class Startup:
 
 class ApertisApp(App[None]):
     TITLE = "apertis-tui"
-    CSS_PATH = stylesheets("base", "conversation", "dialogs")
-    COMMANDS = App.COMMANDS | {ChatCommands}
+    CSS_PATH = stylesheets("base", "conversation", "dialogs", "picker", "settings", "history")
+    COMMANDS = App.COMMANDS | {ChatCommands, HistoryCommands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
         Binding("f1", "show_keys", "Keys", id="app.keys"),
+        Binding("ctrl+o", "pick_model", "Model", id="app.pick_model"),
+        Binding("f2", "settings", "Settings", id="app.settings"),
+        Binding("f9", "chat_settings", "Chat settings", id="app.chat_settings"),
+        Binding("ctrl+r", "history", "History", id="app.history"),
     ]
 
     def __init__(self, startup: Startup) -> None:
@@ -71,6 +79,37 @@ class ApertisApp(App[None]):
         old, self.api_key = self.client, key
         self.client = self._make_client()
         await old.aclose()
+
+    async def apply_settings(self, settings: Settings, *, api_key: str | None, api_key_source: str,
+                             base_url: str) -> None:
+        """Use just-saved settings at once: a new client when the key, base URL or a timeout
+        changed; the theme; the chats' title bars (they show what differs from the defaults)."""
+        old = self.settings
+        rebuild = (api_key, base_url, settings.connect_timeout, settings.read_timeout) != (
+            self.api_key, self.base_url, old.connect_timeout, old.read_timeout)
+        if settings.default_model != old.default_model:
+            self.startup.model = None  # the newly chosen default wins over -m for new chats
+        self.settings = settings
+        self.api_key, self.api_key_source, self.base_url = api_key, api_key_source, base_url
+        if rebuild:
+            previous, self.client = self.client, self._make_client()
+            self._retire_client(previous)
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        for screen in self.screen_stack:
+            for pane in screen.query(ChatPane):
+                pane._show_title()
+
+    def _retire_client(self, client: ApertisClient) -> None:
+        """Close a replaced client once no answer is streaming through it (closing it at once
+        would cut those answers)."""
+        async def close_when_idle() -> None:
+            while any(w.group == "reply" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                      for w in self.workers):
+                await asyncio.sleep(0.2)
+            await client.aclose()
+
+        self.run_worker(close_when_idle(), group="retired-client", exit_on_error=False)
 
     @property
     def default_model(self) -> str:
@@ -105,7 +144,7 @@ class ApertisApp(App[None]):
             self.notify("That chat no longer exists.", severity="warning")
             return None
         while self.screen is not conversation:
-            self.pop_screen()
+            await self.pop_screen()
         return await conversation.open_chat(chat, model=self.default_model, message_id=message_id)
 
     async def close_chat(self, chat_id: int) -> None:
@@ -175,7 +214,54 @@ class ApertisApp(App[None]):
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """As Textual's, but always plain text (widgets' ``notify`` lands here too): our messages
+        carry titles, paths, model ids and error text, which must never be read as markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
     # -- actions -------------------------------------------------------------
+
+    def action_pick_model(self, regenerate: bool = False) -> None:
+        """ctrl+o: choose the focused chat's model; ``regenerate``: replace its last reply with one
+        from the chosen model."""
+        from .screens.model_picker import open_model_picker
+
+        open_model_picker(self, regenerate=regenerate)
+
+    def action_settings(self) -> None:
+        """f2: the settings screen (not over a dialog, nor twice)."""
+        from .screens.settings import SettingsScreen
+
+        if not isinstance(self.screen, (SettingsScreen, ModalScreen)):
+            self.push_screen(SettingsScreen())
+
+    def action_chat_settings(self) -> None:
+        """f9: the focused chat's own system prompt and parameters."""
+        from .screens.chat_settings import ChatSettingsDialog
+
+        pane = self.active_pane
+        if pane is not None and self.screen is pane.screen:
+            self.push_screen(ChatSettingsDialog(pane, self.settings))
+
+    def action_history(self, query: str = "") -> None:
+        """ctrl+r: the history screen (on it, ctrl+r goes back to its search field)."""
+        from .screens.history import HistoryScreen
+
+        if isinstance(self.screen, HistoryScreen):
+            self.screen.action_focus_search()
+        elif not isinstance(self.screen, ModalScreen):
+            self.push_screen(HistoryScreen(query))
+
+    def action_export_chat(self) -> None:
+        """Export the chat in front to Markdown or JSON (asks where)."""
+        from .screens.history_dialogs import start_export
+
+        pane = self.active_pane
+        if pane is None or pane.chat is None:
+            self.notify("This chat has no messages yet: there is nothing to export.")
+            return
+        start_export(self, pane.chat)
 
     def action_show_keys(self) -> None:
         from .screens.keys import KeysScreen, key_rows

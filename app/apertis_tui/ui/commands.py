@@ -7,11 +7,26 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import FuzzySearch
+from textual.content import Content
 
 from ..core.text import one_line
 
 if TYPE_CHECKING:
     from .app import ApertisApp
+
+_fuzzy = FuzzySearch()
+
+
+def highlight(query: str, name: str) -> Content:
+    """``name`` with the letters matching ``query`` emphasised. (``Matcher.highlight`` would
+    read a chat title such as "x[/]" as markup and fail.)"""
+    _score, offsets = _fuzzy.match(query, name)
+    content = Content(name)
+    for offset in offsets:
+        content = content.stylize("bold underline", offset, offset + 1)
+    return content
 
 
 class ChatCommands(Provider):
@@ -28,7 +43,7 @@ class ChatCommands(Provider):
             ("Show or hide reasoning", "Toggle the last reply's reasoning (ctrl+t)", pane.action_toggle_reasoning),
             ("Show keys", "Every key of this screen (f1)", app.action_show_keys),
             ("Settings", "Key, server, defaults for new chats, parameters, theme (f2)", app.action_settings),
-            ("Chat settings…", "This chat's own system prompt and parameters (f6)", app.action_chat_settings),
+            ("Chat settings…", "This chat's own system prompt and parameters (f9)", app.action_chat_settings),
             ("Pick model…", "Choose the model for this chat's next turns (ctrl+o)", app.action_pick_model),
             ("Regenerate with…", "Replace the last reply with one from a model you pick",
              partial(app.action_pick_model, True)),
@@ -51,11 +66,67 @@ class ChatCommands(Provider):
 
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(Content(name), callback, text=name, help=Content(help_text))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for name, help_text, callback in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, highlight(query, name), callback, text=name, help=Content(help_text))
+
+
+class HistoryCommands(Provider):
+    """The history: open it, search it (also straight from what is typed here), export."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app: ApertisApp = self.app  # type: ignore[assignment]
+        return [
+            ("History", "Every chat, newest first: open, rename, archive, export, delete (ctrl+r)", app.action_history),
+            ("Search history…", "Find a chat by any word of its title or messages (ctrl+r, then type)",
+             app.action_history),
+            ("Export this chat…", "Save the chat in front as Markdown or JSON", app.action_export_chat),
+            *self._history_screen_commands(),
+        ]
+
+    def _history_screen_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """On the history screen, its keys too (they act on the highlighted chat)."""
+        from .screens.history import HistoryScreen
+
+        screen = self.screen
+        if not isinstance(screen, HistoryScreen):
+            return []
+        row = screen.current
+        entries: list[tuple[str, str, Callable[[], object]]] = [
+            ("Show archived chats" if not screen.show_archived else "Hide archived chats",
+             "Switch between the chats and the archived ones (f7)",
+             partial(screen.action_show_archived, not screen.show_archived)),
+        ]
+        if row is not None:
+            entries += [
+                ("Open the highlighted chat", "In a tab, at the matched message (enter)", screen.action_open),
+                ("Rename the highlighted chat", "Edit its title in place (f2)", screen.action_rename),
+                ("Export the highlighted chat…", "As Markdown or JSON (f4)", screen.action_export),
+                ("Restore the highlighted chat" if row.archived else "Archive the highlighted chat",
+                 "Archived chats stay searchable (f5)",
+                 screen.action_restore if row.archived else screen.action_archive),
+                ("Delete the highlighted chat…", "After a confirmation (f8)", screen.action_delete),
+            ]
+        return entries
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(Content(name), callback, text=name, help=Content(help_text))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, highlight(query, name), callback, text=name, help=Content(help_text))
+        words = one_line(query, 60)
+        if words:
+            app: ApertisApp = self.app  # type: ignore[assignment]
+            # Last in the list: whatever was typed can be looked up in the history.
+            yield Hit(0.01, Content(f"Search history for “{words}”"), partial(app.action_history, words),
+                      help="Titles and messages containing these words")

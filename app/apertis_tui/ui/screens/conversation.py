@@ -69,6 +69,11 @@ class ConversationScreen(Screen):
             self._relabel(pane)
         self.app.conversation_ready()  # type: ignore[attr-defined]
 
+    def on_screen_resume(self) -> None:
+        # Back from a dialog or the history: type into the chat in front, which may not be the
+        # one that had the focus when the dialog opened (the history can open another chat).
+        self.pane.prompt.focus()
+
     # -- access --------------------------------------------------------------
 
     @property
