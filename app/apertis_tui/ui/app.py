@@ -50,7 +50,7 @@ class ApertisApp(App[None]):
         Binding("f1", "show_keys", "Keys", id="app.keys"),
         Binding("ctrl+o", "pick_model", "Model", id="app.pick_model"),
         Binding("f2", "settings", "Settings", id="app.settings"),
-        Binding("f9", "chat_settings", "Chat settings", id="app.chat_settings"),
+        Binding("f9", "chat_settings", "Chat settings", show=False, id="app.chat_settings"),
         Binding("ctrl+r", "history", "History", id="app.history"),
     ]
 
@@ -98,7 +98,7 @@ class ApertisApp(App[None]):
             self.theme = settings.theme
         for screen in self.screen_stack:
             for pane in screen.query(ChatPane):
-                pane._show_title()
+                pane.refresh_title()
 
     def _retire_client(self, client: ApertisClient) -> None:
         """Close a replaced client once no answer is streaming through it (closing it at once
@@ -169,7 +169,9 @@ class ApertisApp(App[None]):
     def new_chat(self, model: str, *, title: str, system_prompt: str | None = None,
                  params: ChatParams | None = None) -> Chat:
         """Store a new chat; its system prompt defaults to the settings' one."""
-        return self.store.create_chat(model, title=title, system_prompt=system_prompt or self.settings.system_prompt,
+        if system_prompt is None:
+            system_prompt = self.settings.system_prompt
+        return self.store.create_chat(model, title=title, system_prompt=system_prompt,
                                       params=params)
 
     def params_for(self, chat: Chat) -> ChatParams:

@@ -93,7 +93,8 @@ class ChatSettingsDialog(ModalScreen[bool]):
     def read(self) -> tuple[str | None, ChatParams, dict[str, str]]:
         """(system prompt, parameters, problems by field name)."""
         text = clean(self.query_one("#chat-system-prompt", TextArea).text)
-        prompt = text if text.strip() else None
+        # Emptied while a default exists: "" means "no system prompt" (None would mean "the default").
+        prompt = text if text.strip() else ("" if self.settings.system_prompt else None)
         if self.pane.chat is None and prompt == self.settings.system_prompt:
             prompt = None  # keep following the default until the chat is created
         params, problems = self.query_one(ParamFields).read()

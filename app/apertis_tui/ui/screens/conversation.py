@@ -27,8 +27,8 @@ UNREAD_MARK = "◆ "  # an answer finished while the chat was in the background
 class ConversationScreen(Screen):
     # Priority: the prompt (a TextArea) would take ctrl+w for "delete word" otherwise.
     BINDINGS = [
-        Binding("ctrl+n", "new_chat", "New chat", priority=True, id="chats.new"),
-        Binding("ctrl+w", "close_chat", "Close chat", priority=True, id="chats.close"),
+        Binding("ctrl+n", "new_chat", "New", tooltip="New chat", priority=True, id="chats.new"),
+        Binding("ctrl+w", "close_chat", "Close chat", show=False, priority=True, id="chats.close"),
         Binding("ctrl+pageup", "cycle(-1)", "Previous chat", show=False, priority=True, id="chats.previous"),
         Binding("ctrl+pagedown", "cycle(1)", "Next chat", show=False, priority=True, id="chats.next"),
         Binding("f4", "switch_chat", "Chats", id="chats.switch"),
@@ -57,7 +57,7 @@ class ConversationScreen(Screen):
         index = min(max(self._focus_index, 0), len(panes) - 1)
         with TabbedContent(id="chat-tabs", initial=panes[index].id or ""):
             yield from panes
-        yield Footer()
+        yield Footer(compact=True)
 
     def _tab_pane(self, chat: Chat | None, model: str) -> TabPane:
         number = next(self._ids)

@@ -749,7 +749,7 @@ class HistoryScreen(Screen):
             for pane in screen.query(ChatPane):
                 if pane.chat is not None and pane.chat.id == chat_id:
                     pane.chat = chat
-                    pane._show_title()
+                    pane.refresh_title()
         self.notify(f"Renamed to “{one_line(title, 60)}”.", markup=False)
 
     @on(RenameInput.Cancelled)

@@ -20,14 +20,20 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
     app = screen.app
     groups: dict[str, list[tuple[str, str]]] = {}
     seen: set[str] = set()
-    for _namespace, bindings in screen._modal_binding_chain:  # the chain Textual itself uses
-        for _key, binding in bindings:
-            if not binding.id or binding.id in seen or not binding.description:
-                continue
-            seen.add(binding.id)
-            group = binding.id.split(".")[0]
-            keys = app.get_key_display(binding)
-            groups.setdefault(GROUPS.get(group, group.replace("_", " ").title()), []).append((keys, binding.description))
+    taken: set[str] = set()  # a key bound nearer the focus hides the same key further out
+    chain = screen._modal_binding_chain  # focused widget first, the app last: as Textual uses it
+    # Priority bindings win from the app inwards; the others from the focused widget outwards.
+    ordered = [(key, b) for _, bindings in reversed(chain) for key, b in bindings if b.priority]
+    ordered += [(key, b) for _, bindings in chain for key, b in bindings if not b.priority]
+    for key, binding in ordered:
+        if binding.id in seen or key in taken:
+            continue
+        taken.add(key)
+        if not binding.id or not binding.description:
+            continue
+        seen.add(binding.id)
+        group = GROUPS.get(binding.id.split(".")[0], binding.id.split(".")[0].replace("_", " ").title())
+        groups.setdefault(group, []).append((app.get_key_display(binding), binding.tooltip or binding.description))
     # Several keys for one action (alt+1 … alt+9) read better as one row.
     for rows in groups.values():
         jumps = [row for row in rows if row[1].startswith("Chat ") and row[1][5:].isdigit()]

@@ -91,7 +91,7 @@ class ChatPane(Vertical):
     BINDINGS = [
         Binding("escape", "stop", "Stop", id="chat.stop"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
-        Binding("f3", "copy_reply", "Copy reply", id="chat.copy_reply"),
+        Binding("f3", "copy_reply", "Copy", tooltip="Copy reply", id="chat.copy_reply"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
     ]
 
@@ -141,7 +141,7 @@ class ChatPane(Vertical):
         return self.query_one(StatusLine)
 
     def on_mount(self) -> None:
-        self._show_title()
+        self.refresh_title()
         self.status.ready(self.model)
         if self.chat is not None:
             page = self.tui.store.messages_page(self.chat.id, limit=MessageList.PAGE)
@@ -155,7 +155,8 @@ class ChatPane(Vertical):
         page = self.tui.store.messages_page(self.chat.id, before_id=before_id, limit=limit)
         return [m for m in page if m.status != "superseded"]
 
-    def _show_title(self) -> None:
+    def refresh_title(self) -> None:
+        """Redraw the title bar (title, model, own settings) and relabel the tab."""
         title = Text(one_line(self.chat.title) if self.chat and self.chat.title else "New chat", style="bold")
         title.append(f"  ·  {self.model}", style="dim")
         own = self.own_settings_summary()
@@ -173,7 +174,7 @@ class ChatPane(Vertical):
         self.model = model
         if self.chat is not None:
             self.chat = self.tui.store.update_chat(self.chat.id, model=model) or self.chat
-        self._show_title()
+        self.refresh_title()
         if not self.is_streaming:
             self.status.ready(model)
 
@@ -191,7 +192,7 @@ class ChatPane(Vertical):
             self._pending_system_prompt, self._pending_params = system_prompt, params
         else:
             self.chat = self.tui.store.update_chat(self.chat.id, system_prompt=system_prompt, params=params) or self.chat
-        self._show_title()
+        self.refresh_title()
 
     def own_settings_summary(self) -> str:
         """What this chat sets differently from the defaults, for the title bar."""
@@ -244,7 +245,7 @@ class ChatPane(Vertical):
         if self.chat is None:
             self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
                                           system_prompt=self._pending_system_prompt, params=self._pending_params)
-            self._show_title()
+            self.refresh_title()
         message = store.add_message(self.chat.id, "user", text)
         self.messages.add(message)
         self.messages.jump_to_end()
