@@ -333,3 +333,18 @@ async def test_pasted_escape_sequences_are_not_stored_or_shown(make_app):
         user = stored(app)[0]
         assert user.content == "look ]0;pwned [2J here\nand evil"
         assert "\x1b" not in screen_text(app)
+
+
+async def test_a_fast_burst_of_keys_is_applied_in_order(make_app):
+    """Keys that arrive together (a macro, a paste without bracketed paste, a busy machine)
+    keep their order: bound editing keys are not overtaken by the characters after them."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = pane(app).prompt
+        prompt.focus()
+        await pilot.pause()
+        burst = [("1", "1"), ("2", "2"), ("backspace", None), ("3", "3"), ("ctrl+u", None), ("x", "x"),
+                 ("y", "y"), ("left", None), ("z", "z")]
+        for key, character in burst:  # posted without waiting, as a terminal read delivers them
+            app.post_message(events.Key(key, character))
+        await wait_for(pilot, lambda: prompt.text == "xzy", what=f"the burst applied in order, got {prompt.text!r}")

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
+from ..widgets.text_inputs import TextEditor
 from ...core.config import param_text, stop_text
 from ...core.text import clean, one_line
 from ...core.types import PARAM_NAMES, ChatParams
@@ -67,7 +68,7 @@ class ChatSettingsDialog(ModalScreen[bool]):
                               style="dim"), id="chat-settings-explain")
             empty = "empty: the default one" if chat is None else "empty: none"
             yield FieldRow("System prompt",
-                           TextArea(self._prompt, id="chat-system-prompt", soft_wrap=True, tab_behavior="focus",
+                           TextEditor(self._prompt, id="chat-system-prompt", soft_wrap=True, tab_behavior="focus",
                                     compact=True, classes="field-input"),
                            name="system_prompt", hint=f"sent first; {empty}")
             yield ParamFields(self.pane.own_params, defaults=default_texts(self.settings), id="chat-params")

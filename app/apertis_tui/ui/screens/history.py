@@ -28,6 +28,7 @@ from textual.visual import RenderOptions, Visual
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..widgets.text_inputs import TextInput
 from ...core.store import ChatSummary, StoreError
 from ...core.text import clean, one_line
 from ...core.types import HIGHLIGHT_END, HIGHLIGHT_START, Message, SearchHit
@@ -231,7 +232,7 @@ class Row:
     message: Message | None = None
 
 
-class SearchInput(Input):
+class SearchInput(TextInput):
     """The search field; Enter opens the highlighted row (shown in the Footer as such)."""
 
     BINDINGS = [Binding("enter", "submit", "Open", id="history.search.open")]
@@ -280,7 +281,7 @@ class HistoryList(OptionList):
             self._clear_caches()  # the rows' cached renders carry the old colours
 
 
-class RenameInput(Input):
+class RenameInput(TextInput):
     """The inline editor laid over the row being renamed."""
 
     BINDINGS = [

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from ..widgets.text_inputs import TextInput
 from ...core.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
 from ...core.store import StoreError
 from ...core.text import one_line
@@ -52,7 +53,7 @@ class ExportDialog(ModalScreen[tuple[Path, ExportFormat] | None]):
                 yield RadioButton("Markdown (.md)", value=self.fmt == "md", id="export-md")
                 yield RadioButton("JSON (.json)", value=self.fmt == "json", id="export-json")
             yield Static(Text("File (a relative path starts at your home folder):"), classes="dialog-label")
-            yield Input(home_relative(self.path), id="export-path", select_on_focus=False)
+            yield TextInput(home_relative(self.path), id="export-path", select_on_focus=False)
             yield Static(Text("Every message goes in, with its model, time, status and token usage; "
                               "the API key never does. An existing file is not replaced without asking.",
                               style="dim"), classes="dialog-detail")

@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+from ..widgets.text_inputs import TextInput
 
 
 class KeyDialog(ModalScreen[str | None]):
@@ -31,7 +32,7 @@ class KeyDialog(ModalScreen[str | None]):
             explain.append("The key is saved to your settings file with mode 0600. "
                            "You can also set APERTIS_API_KEY or STIMA_API_KEY instead.", style="dim")
             yield Static(explain, id="key-explain")
-            yield Input(placeholder="sk-…", password=True, id="key-input")
+            yield TextInput(placeholder="sk-…", password=True, id="key-input")
             yield Static(Text(self.problem), id="key-problem", classes="-error" if self.problem else "")
             with Horizontal(id="key-buttons"):
                 yield Button("Save key", variant="primary", id="key-save")

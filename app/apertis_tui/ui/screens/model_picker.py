@@ -20,6 +20,7 @@ from textual.fuzzy import FuzzySearch
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from ..widgets.text_inputs import TextInput
 from ...core.models import (
     TYPED,
     ModelList,
@@ -79,7 +80,7 @@ class ModelPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static(self._title(), id="picker-title")
-            yield Input(placeholder="Type to filter; any id can be used as typed", id="picker-filter")
+            yield TextInput(placeholder="Type to filter; any id can be used as typed", id="picker-filter")
             yield Static("", id="picker-status", markup=False)
             yield ModelRows(id="picker-list")
             yield Static(self._keys(), id="picker-keys")

@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, OptionList, Static, Switch, TextArea
 from textual.widgets.option_list import Option
 
+from ..widgets.text_inputs import TextInput, TextEditor
 from ...core.api import ApertisClient
 from ...core.config import (
     DEFAULT_BASE_URL,
@@ -129,16 +130,16 @@ class SettingsScreen(Screen[bool]):
 
         with VerticalScroll(id="settings-form"):
             yield Static("Connection", classes="settings-section")
-            yield FieldRow("API key", Input(self._key_text, password=True, placeholder="not set", id="api_key",
+            yield FieldRow("API key", TextInput(self._key_text, password=True, placeholder="not set", id="api_key",
                                             compact=True, classes="field-input"),
                            name="api_key", hint=self._key_hint())
-            yield FieldRow("Base URL", Input(self._base_url_text, placeholder=DEFAULT_BASE_URL, id="base_url",
+            yield FieldRow("Base URL", TextInput(self._base_url_text, placeholder=DEFAULT_BASE_URL, id="base_url",
                                              compact=True, classes="field-input"),
                            name="base_url", hint=self._base_url_hint())
             for name, value, default in (("connect_timeout", settings.connect_timeout, DEFAULTS.connect_timeout),
                                          ("read_timeout", settings.read_timeout, DEFAULTS.read_timeout)):
                 yield FieldRow(TIMEOUT_LABELS[name],
-                               Input(timeout_text(value), placeholder=timeout_text(default), id=name,
+                               TextInput(timeout_text(value), placeholder=timeout_text(default), id=name,
                                      compact=True, classes="field-input -number"),
                                name=name, hint="seconds")
             yield FieldRow("", Button("Test connection", id="test-connection", compact=True),
@@ -146,7 +147,7 @@ class SettingsScreen(Screen[bool]):
 
             yield Static("Defaults for new chats", classes="settings-section")
             model_controls: list[Widget] = [
-                Input(settings.default_model, placeholder=DEFAULT_MODEL, id="default_model", compact=True,
+                TextInput(settings.default_model, placeholder=DEFAULT_MODEL, id="default_model", compact=True,
                       classes="field-input")
             ]
             if ModelPicker is not None:
@@ -154,7 +155,7 @@ class SettingsScreen(Screen[bool]):
             yield FieldRow("Default model", *model_controls, name="default_model",
                            hint="for new chats" + (" · ctrl+o lists them" if ModelPicker is not None else ""))
             yield FieldRow("System prompt",
-                           TextArea(settings.system_prompt or "", id="system_prompt", soft_wrap=True,
+                           TextEditor(settings.system_prompt or "", id="system_prompt", soft_wrap=True,
                                     tab_behavior="focus", compact=True, classes="field-input"),
                            name="system_prompt", hint="sent first in each new chat; empty: none")
             yield ParamFields(settings.params, id="params")

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
+from .text_inputs import TextInput
 from ...core.config import MAX_STOP_SEQUENCES, param_text, parse_param_text, parse_stop_texts, stop_text
 from ...core.types import PARAM_NAMES, ChatParams
 
@@ -92,7 +93,7 @@ class ParamFields(Vertical):
         for name in NUMBER_PARAMS:
             yield FieldRow(
                 LABELS[name],
-                Input(param_text(name, getattr(self._params, name)), placeholder=self._placeholder(name),
+                TextInput(param_text(name, getattr(self._params, name)), placeholder=self._placeholder(name),
                       id=f"param-{name}", compact=True, classes="field-input -number"),
                 name=name,
                 hint=RANGES[name],
@@ -100,7 +101,7 @@ class ParamFields(Vertical):
         stops = [stop_text(s) for s in (self._params.stop or [])][:MAX_STOP_SEQUENCES]
         stops += [""] * (MAX_STOP_SEQUENCES - len(stops))
         inputs = [
-            Input(value, placeholder=self._placeholder("stop") if i == 0 else "", id=f"param-stop-{i}",
+            TextInput(value, placeholder=self._placeholder("stop") if i == 0 else "", id=f"param-stop-{i}",
                   compact=True, classes="field-input -stop")
             for i, value in enumerate(stops)
         ]

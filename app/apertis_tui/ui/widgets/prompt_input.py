@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import TextArea
+
+from .text_inputs import TextEditor
 
 
-class PromptInput(TextArea):
+class PromptInput(TextEditor):
     # TextArea handles Enter itself, so only priority bindings get to it first.
     BINDINGS = [
         Binding("enter", "submit", "Send", priority=True, id="prompt.send"),
