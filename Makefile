@@ -25,5 +25,9 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python tests/demo.py $(ARGS)
 
+## bench: set up and print every benchmark figure beside its target (ARGS="--only startup,memory")
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
