@@ -16,17 +16,18 @@ import re
 import sqlite3
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
-from sqlite_utils import Migrations
+from typing import TYPE_CHECKING, Any
 
 from .types import HIGHLIGHT_END, HIGHLIGHT_START, Chat, ChatParams, Message, SearchHit
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from sqlite_utils import Migrations
 
 __all__ = [
     "History",
@@ -143,13 +144,33 @@ def fts_query(text: str) -> str:
 # ---------------------------------------------------------------------------
 # Schema, as migrations. Never edit a released migration: add the next one.
 
-MIGRATIONS = Migrations("apertis_tui.history")
+MIGRATION_SET = "apertis_tui.history"
 MIGRATION_NAMES = ("m001_initial", "m002_fts", "m003_fts_prefix", "m004_fts_skip_streaming", "m005_writer_pid")
 SCHEMA_VERSION = len(MIGRATION_NAMES)
+_STEPS: dict[str, Callable[[Any], None]] = {}
 
 
-@MIGRATIONS(name="m001_initial")
-def _m001_initial(db: sqlite_utils.Database) -> None:
+def _step(name: str) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    def register(function: Callable[[Any], None]) -> Callable[[Any], None]:
+        _STEPS[name] = function
+        return function
+
+    return register
+
+
+def _migrations() -> "Migrations":
+    """sqlite-utils' Migrations over our steps. Built (and sqlite-utils imported, ~35 ms) only
+    when a database needs migrating, which is not at every start."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for name in MIGRATION_NAMES:
+        migrations(name=name)(_STEPS[name])
+    return migrations
+
+
+@_step("m001_initial")
+def _m001_initial(db: "sqlite_utils.Database") -> None:
     db.executescript(
         """
         CREATE TABLE chats (
@@ -191,8 +212,8 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="m002_fts")
-def _m002_fts(db: sqlite_utils.Database) -> None:
+@_step("m002_fts")
+def _m002_fts(db: "sqlite_utils.Database") -> None:
     # External-content FTS5 tables: the text is stored once, in messages/chats.
     # The update triggers fire only when the indexed column changes, so the many
     # updated_at bumps and status changes cost no re-indexing.
@@ -235,8 +256,8 @@ def _m002_fts(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="m003_fts_prefix")
-def _m003_fts_prefix(db: sqlite_utils.Database) -> None:
+@_step("m003_fts_prefix")
+def _m003_fts_prefix(db: "sqlite_utils.Database") -> None:
     # Prefix indexes for 2- and 3-character prefixes. Without them a short prefix ("th",
     # what the search sees while the user types "the") merges the lists of every word it
     # starts: 60-260 ms on 1,000,000 messages; with them 1-9 ms (benchmarks/history_scale.py).
@@ -260,8 +281,8 @@ def _m003_fts_prefix(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="m004_fts_skip_streaming")
-def _m004_fts_skip_streaming(db: sqlite_utils.Database) -> None:
+@_step("m004_fts_skip_streaming")
+def _m004_fts_skip_streaming(db: "sqlite_utils.Database") -> None:
     # A streaming answer is saved twice a second; re-indexing its whole text each time made
     # the cost of a long answer grow with its square. Now a message enters the index when it
     # stops streaming (complete, stopped, error, interrupted) and is only re-indexed when a
@@ -299,8 +320,8 @@ def _m004_fts_skip_streaming(db: sqlite_utils.Database) -> None:
     )
 
 
-@MIGRATIONS(name="m005_writer_pid")
-def _m005_writer_pid(db: sqlite_utils.Database) -> None:
+@_step("m005_writer_pid")
+def _m005_writer_pid(db: "sqlite_utils.Database") -> None:
     # The process streaming an answer, so that another instance starting on the same history
     # does not take a live answer for one cut short by a crash.
     db.execute("ALTER TABLE messages ADD COLUMN writer_pid INTEGER")
@@ -320,7 +341,16 @@ def _alive(pid: int | None) -> bool:
     return True
 
 
-def migrate(db: sqlite_utils.Database, upto: int | None = None) -> None:
+def applied_names(conn: sqlite3.Connection) -> set[str]:
+    """The names of our migrations recorded in the database, read without sqlite-utils."""
+    try:
+        rows = conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATION_SET,))
+    except sqlite3.OperationalError:  # no such table: a new database
+        return set()
+    return {row[0] for row in rows}
+
+
+def migrate(db: "sqlite_utils.Database", upto: int | None = None) -> None:
     """Apply pending migrations, the first ``upto`` of them only if given (for tests).
 
     Runs inside one IMMEDIATE transaction so two processes starting together cannot
@@ -329,16 +359,16 @@ def migrate(db: sqlite_utils.Database, upto: int | None = None) -> None:
     stop_before = MIGRATION_NAMES[upto] if upto is not None and upto < SCHEMA_VERSION else None
     db.conn.execute("BEGIN IMMEDIATE")
     try:
-        MIGRATIONS.apply(db, stop_before=stop_before)
+        _migrations().apply(db, stop_before=stop_before)
     except BaseException:
         db.conn.rollback()
         raise
     db.conn.commit()
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db: "sqlite_utils.Database") -> int:
     """How many of this app's migrations the database has."""
-    applied = {m.name for m in MIGRATIONS.applied(db)}
+    applied = applied_names(db.conn)
     return sum(name in applied for name in MIGRATION_NAMES)
 
 
@@ -399,11 +429,12 @@ class History:
             conn = sqlite3.connect(self.path, check_same_thread=False)
         except sqlite3.Error as exc:
             raise _store_error(exc, self.path) from exc
+        self.conn = conn
+        self._db: sqlite_utils.Database | None = None  # made on demand, see ``db``
         try:
-            # No plugins: they would run arbitrary code against the user's history.
-            self.db = sqlite_utils.Database(conn, execute_plugins=False)
             self._setup()
-            migrate(self.db)
+            if not applied_names(conn).issuperset(MIGRATION_NAMES):
+                migrate(self.db)
             self.recovered = self.recover_interrupted()
         except sqlite3.Error as exc:
             conn.close()
@@ -442,8 +473,18 @@ class History:
                 f"The history file {_display(self.path)} is damaged (file is not a database).", self.path
             )
 
+    @property
+    def db(self) -> "sqlite_utils.Database":
+        """sqlite-utils' view of the connection, made on first use (migrations, tests)."""
+        if self._db is None:
+            import sqlite_utils
+
+            # No plugins: they would run arbitrary code against the user's history.
+            self._db = sqlite_utils.Database(self.conn, execute_plugins=False)
+        return self._db
+
     def _setup(self) -> None:
-        conn = self.db.conn
+        conn = self.conn
         # The first statements that read the file: damage behind a valid header
         # shows up here or in migrate() as SQLITE_CORRUPT, hence StoreCorrupt.
         conn.execute("PRAGMA journal_mode=WAL")
@@ -453,7 +494,7 @@ class History:
 
     def close(self) -> None:
         with self._lock:
-            self.db.close()
+            self.conn.close()
 
     def __enter__(self) -> History:
         return self
@@ -468,7 +509,7 @@ class History:
         """The connection, under the lock, with sqlite3 errors turned into StoreError."""
         with self._lock:
             try:
-                yield self.db.conn
+                yield self.conn
             except sqlite3.Error as exc:
                 raise _store_error(exc, self.path) from exc
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.notifications import SeverityLevel
@@ -14,16 +15,31 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import WorkerState
 
-from ..core.api import ApertisClient
 from ..core.config import ConfigError, Settings, resolve_api_key, save_settings
 from ..core.session import Session, load_session, save_session
 from ..core.store import History
 from ..core.types import Chat, ChatParams
-from .commands import ChatCommands, HistoryCommands
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
 from .screens.key_dialog import KeyDialog
 from .widgets.chat_pane import ChatPane
+
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from ..core.api import ApertisClient
+
+
+def _chat_commands() -> type[Provider]:
+    from .commands import ChatCommands  # textual.command is only needed once the palette opens
+
+    return ChatCommands
+
+
+def _history_commands() -> type[Provider]:
+    from .commands import HistoryCommands
+
+    return HistoryCommands
 
 
 @dataclass
@@ -43,8 +59,9 @@ class Startup:
 
 class ApertisApp(App[None]):
     TITLE = "apertis-tui"
-    CSS_PATH = stylesheets("base", "conversation", "dialogs", "picker", "settings", "history")
-    COMMANDS = App.COMMANDS | {ChatCommands, HistoryCommands}
+    # The picker, settings and history screens bring their own stylesheets when first opened.
+    CSS_PATH = stylesheets("base", "conversation", "dialogs")
+    COMMANDS = App.COMMANDS | {_chat_commands, _history_commands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
         Binding("f1", "show_keys", "Keys", id="app.keys"),
@@ -61,13 +78,32 @@ class ApertisApp(App[None]):
         self.store = startup.store
         self.base_url = startup.base_url
         self.api_key, self.api_key_source = resolve_api_key(self.settings, startup.env)
-        self.client = self._make_client()
+        self._client: ApertisClient | None = None
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
     # -- wiring --------------------------------------------------------------
 
+    @property
+    def client(self) -> ApertisClient:
+        """Made on first use: httpx and its TLS set-up cost ~60 ms that the first frame need not wait for."""
+        if self._client is None:
+            self._client = self._make_client()
+        return self._client
+
+    @client.setter
+    def client(self, client: ApertisClient) -> None:
+        self._client = client
+
+    def _replace_client(self) -> None:
+        """The next request uses a new client (new key, URL or timeouts)."""
+        previous, self._client = self._client, None
+        if previous is not None:
+            self._retire_client(previous)
+
     def _make_client(self) -> ApertisClient:
+        from ..core.api import ApertisClient
+
         return ApertisClient(
             self.base_url,
             self.api_key,
@@ -76,9 +112,8 @@ class ApertisApp(App[None]):
         )
 
     async def use_key(self, key: str) -> None:
-        old, self.api_key = self.client, key
-        self.client = self._make_client()
-        await old.aclose()
+        self.api_key = key
+        self._replace_client()
 
     async def apply_settings(self, settings: Settings, *, api_key: str | None, api_key_source: str,
                              base_url: str) -> None:
@@ -92,8 +127,7 @@ class ApertisApp(App[None]):
         self.settings = settings
         self.api_key, self.api_key_source, self.base_url = api_key, api_key_source, base_url
         if rebuild:
-            previous, self.client = self.client, self._make_client()
-            self._retire_client(previous)
+            self._replace_client()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         for screen in self.screen_stack:
@@ -214,7 +248,8 @@ class ApertisApp(App[None]):
             pane.send(prompt)
 
     async def on_unmount(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
+from ..paths import stylesheets
 from ..widgets.text_inputs import TextEditor
 from ...core.config import param_text, stop_text
 from ...core.text import clean, one_line
@@ -39,6 +40,8 @@ def default_texts(settings: "Settings") -> dict[str, str]:
 
 class ChatSettingsDialog(ModalScreen[bool]):
     """Edits ``pane``'s own settings; dismisses with True when they were applied."""
+
+    CSS_PATH = stylesheets("settings")
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="chat_settings.save"),

@@ -28,6 +28,7 @@ from textual.visual import RenderOptions, Visual
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput
 from ...core.store import ChatSummary, StoreError
 from ...core.text import clean, one_line
@@ -298,6 +299,8 @@ class RenameInput(TextInput):
 
 class HistoryScreen(Screen):
     """Every chat, newest first; type to search."""
+
+    CSS_PATH = stylesheets("history")
 
     BINDINGS = [
         Binding("escape", "close", "Back", id="history.close"),

@@ -20,6 +20,7 @@ from textual.fuzzy import FuzzySearch
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput
 from ...core.models import (
     TYPED,
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 class ModelPicker(ModalScreen[str | None]):
     """Dismisses with the chosen model id, or None. ``regenerate`` says what the id is for:
     False, the chat's model for its next turns; True, a new last reply from that model."""
+
+    CSS_PATH = stylesheets("picker")
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),

@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, OptionList, Static, Switch, TextArea
 from textual.widgets.option_list import Option
 
+from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput, TextEditor
 from ...core.api import ApertisClient
 from ...core.config import (
@@ -89,6 +90,8 @@ def file_problem(path: Path) -> ConfigError | None:
 
 class SettingsScreen(Screen[bool]):
     """Dismisses with True when the settings were saved, False when left without saving."""
+
+    CSS_PATH = stylesheets("settings")
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),
