@@ -9,6 +9,7 @@ block - is rendered again as tokens arrive.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 
 from rich.console import Console, ConsoleOptions, RenderableType
@@ -243,16 +244,29 @@ class RenderedBlocks:
             return [Strip.blank(0), *lines]
         return lines
 
-    def lines(self, console: Console, width: int) -> list[Strip]:
+    @property
+    def behind(self) -> bool:
+        """Some closed blocks are not rendered yet (a ``budget`` ran out)."""
+        return self._rendered < len(self.blocks)
+
+    def lines(self, console: Console, width: int, budget: float | None = None) -> list[Strip]:
+        """The lines at ``width``. With a ``budget`` (seconds), stop rendering newly closed blocks
+        when it is spent and leave the rest (and the tail) for the next call, so a burst of text
+        from a fast server never holds the screen for long."""
         if width != self._width:
             self._width = width
             self._rendered = 0
             self._flat = []
             self._tail_dirty = True
         # Closed blocks not yet rendered at this width.
+        deadline = None if budget is None else time.perf_counter() + budget
         for block in self.blocks[self._rendered :]:
             self._flat.extend(self._separated(block, self._render(console, block.text, width)))
-        self._rendered = len(self.blocks)
+            self._rendered += 1
+            if deadline is not None and time.perf_counter() > deadline:
+                break
+        if self.behind:
+            return self._flat
         if self._tail_dirty:
             tail = "" if self.closed else self.splitter.tail
             if self.markdown:

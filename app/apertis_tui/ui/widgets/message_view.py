@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 
 from rich.panel import Panel
+from rich.style import Style
 from rich.text import Text
 from textual.events import Click
 from textual.geometry import Size
@@ -22,8 +23,11 @@ from textual.widget import Widget
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
 
-_MIN_FRAME = 1 / 60
+_MIN_FRAME = 1 / 30  # a streamed answer is redrawn at most 30 times a second
 _MAX_FRAME = 0.25
+_RENDER_BUDGET = 0.02  # seconds of Markdown rendering per redraw of a streaming answer
+_CATCH_UP_BUDGET = 0.03  # ... and once it has all arrived, while rendering is still behind
+_CATCH_UP_FRAME = 0.004
 
 
 def local_time(iso: str | None) -> str:
@@ -68,7 +72,12 @@ class MessageView(Widget):
         self.reasoning = RenderedBlocks(markdown=False)
         self.reasoning_open = False
         self.streaming = streaming
+        self._live = streaming
         self._lines: list[Strip] = []
+        self._style: Style | None = None
+        # (id of a line, width) -> (that line, its drawn form). Holding the line keeps its id
+        # from being reused by another line while the entry exists.
+        self._styled: dict[tuple[int, int], tuple[Strip, Strip]] = {}
         self._width = 0
         self._dirty = True
         self._timer: Timer | None = None
@@ -129,6 +138,10 @@ class MessageView(Widget):
         # Give the event loop room: a redraw that took long is not repeated at once.
         self._frame = min(_MAX_FRAME, max(_MIN_FRAME, 2 * (time.perf_counter() - started)))
         self.refresh(layout=len(self._lines) != before)
+        if self.body.behind:  # a burst is still being rendered: carry on next frame
+            if not self.streaming:  # nothing else is arriving: catch up, yielding briefly
+                self._frame = _CATCH_UP_FRAME
+            self._invalidate()
 
     # -- drawing -------------------------------------------------------------
 
@@ -136,7 +149,9 @@ class MessageView(Widget):
         return container.width
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        if width != self._width or self._dirty:
+        # New streamed text waits for its redraw (at most a frame away) rather than being
+        # rendered here too: layout would otherwise render the open tail a second time.
+        if width != self._width or (self._dirty and self._timer is None):
             self._build(width)
         return len(self._lines)
 
@@ -151,9 +166,15 @@ class MessageView(Widget):
                 style = self.get_component_rich_style("message--reasoning")
                 lines.extend(s.apply_style(style) for s in self.reasoning.lines(console, max(1, width - 2)))
                 lines.append(Strip.blank(0))
-        lines.extend(self.body.lines(console, width))
+        # An answer that arrived live is rendered a budget at a time, to its end, even after
+        # it finished; a stored one is rendered whole when first shown.
+        budget = (_RENDER_BUDGET if self.streaming else _CATCH_UP_BUDGET) if self._live else None
+        lines.extend(self.body.lines(console, width, budget))
         lines.extend(self._footer(width))
         self._lines = lines
+        if len(self._styled) > 2 * len(lines) + 64:  # drop drawn forms of lines that are gone
+            alive = {id(line) for line in lines}
+            self._styled = {key: value for key, value in self._styled.items() if key[0] in alive}
 
     def _label_strip(self) -> Strip:
         msg = self.message
@@ -196,15 +217,25 @@ class MessageView(Widget):
         return []
 
     def render_line(self, y: int) -> Strip:
-        style = self.rich_style
-        width = self.size.width
+        # The widget's style and each line's padded, styled form are kept: working them out
+        # again for every line of every frame made garbage the collector then had to chase.
+        if self._style is None:
+            self._style = self.rich_style
+        style, width = self._style, self.size.width
         if y >= len(self._lines):
             return Strip.blank(width, style)
-        return self._lines[y].crop_extend(0, width, style).apply_style(style)
+        line = self._lines[y]
+        key = (id(line), width)
+        entry = self._styled.get(key)
+        if entry is None or entry[0] is not line:
+            entry = self._styled[key] = (line, line.crop_extend(0, width, style).apply_style(style))
+        return entry[1]
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._dirty = True
+        self._style = None
+        self._styled.clear()
 
     def on_click(self, event: Click) -> None:
         if self.reasoning.size and event.y == 1:
