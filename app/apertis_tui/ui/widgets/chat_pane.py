@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 0.008  # seconds of stream handling before the event loop gets a turn
+STATUS_EVERY = 0.25  # seconds between status-line updates while streaming (each costs a frame)
 FLUSH_EVERY = 0.5  # seconds between saves of a streaming answer: about the most a crash can lose
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
@@ -300,7 +301,7 @@ class ChatPane(Vertical):
                     if now - last_flush >= FLUSH_EVERY:
                         store.flush_partial(message.id, "".join(reply.content), "".join(reply.reasoning))
                         last_flush = now
-                    if now - last_status >= 0.1:
+                    if now - last_status >= STATUS_EVERY:
                         self.status.streaming(stats)
                         last_status = now
             else:
