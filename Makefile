@@ -25,6 +25,10 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python tests/demo.py $(ARGS)
 
+## screenshots: redraw the README's pictures in screenshots/ (the app against the fake server; same bytes every run)
+screenshots: $(STAMP)
+	$(BIN)/python scripts/screenshots.py $(ARGS)
+
 ## bench: set up and print every benchmark figure beside its target (ARGS="--only startup,memory")
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py $(ARGS)

@@ -362,7 +362,7 @@ class HistoryScreen(Screen):
         yield self._list
         yield self._empty
         yield self._hint
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def search_input(self) -> Input:

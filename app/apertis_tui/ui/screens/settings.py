@@ -174,7 +174,7 @@ class SettingsScreen(Screen[bool]):
         with Horizontal(id="settings-buttons"):
             yield Button("Save", variant="primary", id="settings-save")
             yield Button("Cancel", id="settings-cancel")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         themes = self.query_one("#theme", OptionList)

@@ -81,7 +81,7 @@ class StatusLine(Static):
         if usage and (usage.prompt_tokens is not None or usage.completion_tokens is not None):
             tokens = f"{usage.prompt_tokens or 0} prompt + {usage.completion_tokens or 0} completion tokens"
         else:
-            tokens = f"~{stats.tokens} tokens"
+            tokens = f"~{stats.tokens} tokens" if stats.tokens else ""
         label = {"complete": "done", "stopped": "stopped", "error": "error"}.get(status, status)
         self._show(
             label,
