@@ -29,8 +29,29 @@ def highlight(query: str, name: str) -> Content:
     return content
 
 
-class ChatCommands(Provider):
-    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+Command = tuple[str, str, Callable[[], object]]  # name, help, what it does
+
+
+class Commands(Provider):
+    """A fixed list of commands, shown and matched as plain text (titles are data)."""
+
+    def _commands(self) -> list[Command]:
+        raise NotImplementedError
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(Content(name), callback, text=name, help=Content(help_text))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, highlight(query, name), callback, text=name, help=Content(help_text))
+
+
+class ChatCommands(Commands):
+    def _commands(self) -> list[Command]:
         app: ApertisApp = self.app  # type: ignore[assignment]
         pane = app.active_pane
         if pane is None:
@@ -51,11 +72,11 @@ class ChatCommands(Provider):
         ]
 
     @staticmethod
-    def _chat_switching(app: "ApertisApp") -> list[tuple[str, str, Callable[[], object]]]:
+    def _chat_switching(app: "ApertisApp") -> list[Command]:
         conversation = app.conversation
         if conversation is None:
             return []
-        entries: list[tuple[str, str, Callable[[], object]]] = [
+        entries: list[Command] = [
             ("New chat", "Open a new chat with the default model (ctrl+n)", conversation.action_new_chat),
             ("Close chat", "Close this chat; it stays in the history (ctrl+w)", conversation.action_close_chat),
         ]
@@ -64,22 +85,12 @@ class ChatCommands(Provider):
             entries.append((f"Switch to: {title}", f"Open chat {number}", partial(conversation.action_jump, number)))
         return entries
 
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(Content(name), callback, text=name, help=Content(help_text))
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, highlight(query, name), callback, text=name, help=Content(help_text))
 
 
-class HistoryCommands(Provider):
+class HistoryCommands(Commands):
     """The history: open it, search it (also straight from what is typed here), export."""
 
-    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+    def _commands(self) -> list[Command]:
         app: ApertisApp = self.app  # type: ignore[assignment]
         return [
             ("History", "Every chat, newest first: open, rename, archive, export, delete (ctrl+r)", app.action_history),
@@ -89,7 +100,7 @@ class HistoryCommands(Provider):
             *self._history_screen_commands(),
         ]
 
-    def _history_screen_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+    def _history_screen_commands(self) -> list[Command]:
         """On the history screen, its keys too (they act on the highlighted chat)."""
         from .screens.history import HistoryScreen
 
@@ -97,7 +108,7 @@ class HistoryCommands(Provider):
         if not isinstance(screen, HistoryScreen):
             return []
         row = screen.current
-        entries: list[tuple[str, str, Callable[[], object]]] = [
+        entries: list[Command] = [
             ("Show archived chats" if not screen.show_archived else "Hide archived chats",
              "Switch between the chats and the archived ones (f7)",
              partial(screen.action_show_archived, not screen.show_archived)),
@@ -114,16 +125,9 @@ class HistoryCommands(Provider):
             ]
         return entries
 
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(Content(name), callback, text=name, help=Content(help_text))
-
     async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, highlight(query, name), callback, text=name, help=Content(help_text))
+        async for hit in super().search(query):
+            yield hit
         words = one_line(query, 60)
         if words:
             app: ApertisApp = self.app  # type: ignore[assignment]
