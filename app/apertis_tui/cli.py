@@ -44,7 +44,8 @@ def _ask(question: str) -> bool:
         return False
     try:
         return input(f"{question} [y/N] ").strip().lower() in {"y", "yes"}
-    except EOFError:
+    except (EOFError, KeyboardInterrupt):  # ctrl+d or ctrl+c: a "no", not a traceback
+        print(file=sys.stderr)
         return False
 
 
@@ -58,6 +59,10 @@ def open_store(path: Path):
         print(str(error), file=sys.stderr)
         if not _ask("Move it aside (nothing is deleted) and start a new, empty history?"):
             raise SystemExit(_fail("history not opened; the file was left as it is.", 1)) from None
+    except StoreError as error:
+        raise SystemExit(_fail(str(error), 1)) from None
+    # Outside the handlers above, so a failure here is a sentence too, not a traceback.
+    try:
         moved = set_aside(path)
         print(f"The damaged file is now {moved}.", file=sys.stderr)
         return History(path)

@@ -29,10 +29,15 @@ def load_session(path: Path) -> Session:
         return Session()
 
 
-def save_session(path: Path, session: Session) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save_session(path: Path, session: Session) -> bool:
+    """Write the session; False when it could not be written. Never raises: it is called on
+    every tab change, and a state folder that is not writable must not stop a chat."""
     payload = json.dumps({"chats": session.chat_ids, "focused": session.focused})
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session.", suffix=".tmp")
+    except OSError:
+        return False
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(payload)
@@ -42,3 +47,5 @@ def save_session(path: Path, session: Session) -> None:
             os.unlink(tmp)
         except OSError:
             pass
+        return False
+    return True
