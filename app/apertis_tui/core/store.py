@@ -23,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .text import clean
 from .types import HIGHLIGHT_END, HIGHLIGHT_START, Chat, ChatParams, Message, SearchHit
 
 if TYPE_CHECKING:
@@ -382,11 +383,15 @@ _MESSAGE_COLUMNS = (
 _CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at"
 
 
+# Text read back is cleaned again: another program, an older version or a copied file may have
+# put escape sequences in the history, and it is shown in a terminal.
+
+
 def _chat(row: sqlite3.Row) -> Chat:
     return Chat(
         id=row["id"],
-        title=row["title"],
-        model=row["model"],
+        title=clean(row["title"]),
+        model=clean(row["model"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
         system_prompt=row["system_prompt"],
@@ -398,6 +403,9 @@ def _chat(row: sqlite3.Row) -> Chat:
 def _message(row: sqlite3.Row) -> Message:
     data = dict(row)
     data["tool_calls"] = json.loads(data["tool_calls"]) if data["tool_calls"] else None
+    for column in ("content", "reasoning", "error", "model"):
+        if data[column]:
+            data[column] = clean(data[column])
     return Message(**data)
 
 

@@ -166,6 +166,8 @@ class ApertisApp(App[None]):
         session = load_session(self.startup.session_path) if self.startup.session_path else Session()
         chats = [chat for chat in map(self.store.get_chat, session.chat_ids) if chat is not None and not chat.archived]
         focused = session.focused if len(chats) == len(session.chat_ids) else 0
+        if self.startup.prompt and chats:  # README: a PROMPT starts a new chat (beside the restored ones)
+            chats, focused = [*chats, None], len(chats)
         return ConversationScreen(chats, model=self.default_model, focus_index=focused)
 
     @property

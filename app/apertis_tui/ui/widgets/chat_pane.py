@@ -8,6 +8,7 @@ Data goes one way: prompt -> store (the user message is saved first) -> worker
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -23,6 +24,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from ...core import logs
+from ...core.store import StoreError, now_iso
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import (
@@ -243,11 +245,16 @@ class ChatPane(Vertical):
                             severity="warning")
             return False
         store = self.tui.store
-        if self.chat is None:
-            self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
-                                          system_prompt=self._pending_system_prompt, params=self._pending_params)
-            self.refresh_title()
-        message = store.add_message(self.chat.id, "user", text)
+        try:
+            if self.chat is None:
+                self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
+                                              system_prompt=self._pending_system_prompt, params=self._pending_params)
+                self.refresh_title()
+            message = store.add_message(self.chat.id, "user", text)
+        except StoreError as error:  # disk full, a read-only disk, a lock held too long
+            self.tui.notify(f"{error} The message was not sent; it is still in the prompt.", title="Not sent",
+                            severity="error", timeout=20)
+            return False
         self.messages.add(message)
         self.messages.jump_to_end()
         self._start_reply(self.model)
@@ -262,7 +269,12 @@ class ChatPane(Vertical):
     async def _reply(self, model: str) -> None:
         assert self.chat is not None
         app, store, chat = self.tui, self.tui.store, self.chat
-        message = store.start_assistant(chat.id, model)
+        try:
+            message = store.start_assistant(chat.id, model)
+        except StoreError as error:
+            app.notify(f"{error} No answer was asked for.", title="Not sent", severity="error", timeout=20)
+            return
+        unsaved: StoreError | None = None  # the first failed save: said once, the answer goes on
         view = self.messages.add(message, streaming=True)
         context = store.context(chat.id)
         params = app.params_for(chat)
@@ -299,7 +311,13 @@ class ChatPane(Vertical):
                         await asyncio.sleep(0)
                         last_yield = now = time.monotonic()
                     if now - last_flush >= FLUSH_EVERY:
-                        store.flush_partial(message.id, "".join(reply.content), "".join(reply.reasoning))
+                        try:
+                            store.flush_partial(message.id, "".join(reply.content), "".join(reply.reasoning))
+                        except StoreError as error:
+                            if unsaved is None:
+                                app.notify(f"{error} The answer goes on, but is not being saved.",
+                                           title="Not saved", severity="error", timeout=20)
+                            unsaved = error
                         last_flush = now
                     if now - last_status >= STATUS_EVERY:
                         self.status.streaming(stats)
@@ -329,18 +347,27 @@ class ChatPane(Vertical):
         finally:
             usage = stats.usage
             duration = time.monotonic() - stats.started
-            final = store.finish_message(
-                message.id,
-                content="".join(reply.content),
-                reasoning="".join(reply.reasoning),
-                status=status,
-                error=reply.error.sentence if reply.error else None,
-                prompt_tokens=usage.prompt_tokens if usage else None,
-                completion_tokens=usage.completion_tokens if usage else None,
-                ttft_ms=round(stats.ttft * 1000) if stats.ttft is not None else None,
-                duration_ms=round(duration * 1000),
-                tool_calls=reply.tool_call_list,
-            )
+            try:
+                final = store.finish_message(
+                    message.id,
+                    content="".join(reply.content),
+                    reasoning="".join(reply.reasoning),
+                    status=status,
+                    error=reply.error.sentence if reply.error else None,
+                    prompt_tokens=usage.prompt_tokens if usage else None,
+                    completion_tokens=usage.completion_tokens if usage else None,
+                    ttft_ms=round(stats.ttft * 1000) if stats.ttft is not None else None,
+                    duration_ms=round(duration * 1000),
+                    tool_calls=reply.tool_call_list,
+                )
+            except StoreError as error:  # keep what arrived on screen, say it is not in the history
+                if unsaved is None:
+                    app.notify(f"{error} This answer is shown but was not saved.", title="Not saved",
+                               severity="error", timeout=20)
+                final = dataclasses.replace(message, content="".join(reply.content),
+                                            reasoning="".join(reply.reasoning), status=status,
+                                            error=reply.error.sentence if reply.error else None,
+                                            finished_at=now_iso())
             if final is not None:
                 view.finish(final)
             self.status.finished(status, stats, duration)
