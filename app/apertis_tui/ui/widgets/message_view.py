@@ -23,7 +23,7 @@ from textual.widget import Widget
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
 
-_MIN_FRAME = 1 / 30  # a streamed answer is redrawn at most 30 times a second
+_MIN_FRAME = 1 / 20  # a streamed answer is redrawn at most 20 times a second
 _MAX_FRAME = 0.25
 _RENDER_BUDGET = 0.02  # seconds of Markdown rendering per redraw of a streaming answer
 _CATCH_UP_BUDGET = 0.03  # ... and once it has all arrived, while rendering is still behind
