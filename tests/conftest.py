@@ -129,3 +129,23 @@ def make_app(tmp_path, fake_server):
     fake_server.stall_release.set()
     for store in stores:
         store.close()
+
+
+def pane(app):
+    """The chat in front."""
+    return app.active_pane
+
+
+async def send(pilot, text: str) -> None:
+    """Type ``text`` into the chat in front and press enter."""
+    prompt = pane(pilot.app).prompt
+    prompt.focus()
+    prompt.insert(text)
+    await pilot.press("enter")
+
+
+async def reply_done(pilot) -> None:
+    """Wait until the chat in front has finished answering."""
+    await pilot.app.workers.wait_for_complete()
+    await wait_for(pilot, lambda: not pane(pilot.app).is_streaming, what="the reply to end")
+    await pilot.pause()

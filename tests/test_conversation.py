@@ -10,28 +10,11 @@ import pytest
 from textual import events
 
 from apertis_tui.ui.screens.key_dialog import KeyDialog
-from apertis_tui.ui.widgets.chat_pane import ChatPane, last_code_block
-from tests.conftest import screen_text, wait_for
+from apertis_tui.ui.widgets.chat_pane import last_code_block
+from tests.conftest import pane, reply_done, screen_text, send, wait_for
 from tests.fake_server import HOSTILE_TEXT, normal_answer
 
 SIZE = (110, 40)
-
-
-def pane(app) -> ChatPane:
-    return app.active_pane
-
-
-async def send(pilot, text: str) -> None:
-    prompt = pane(pilot.app).prompt
-    prompt.focus()
-    prompt.insert(text)
-    await pilot.press("enter")
-
-
-async def reply_done(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await wait_for(pilot, lambda: not pane(pilot.app).is_streaming, what="the reply to end")
-    await pilot.pause()
 
 
 def stored(app):

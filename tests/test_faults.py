@@ -14,16 +14,11 @@ import socket
 import pytest
 
 from apertis_tui.core.config import Settings
-from apertis_tui.ui.widgets.chat_pane import ChatPane
-from tests.conftest import screen_text, wait_for
+from tests.conftest import pane, screen_text, send, wait_for
 from tests.fake_server import normal_answer
 
 SIZE = (110, 40)
 GOOD = "gpt-4o"
-
-
-def pane(app) -> ChatPane:
-    return app.active_pane
 
 
 def shown(app) -> str:
@@ -31,13 +26,6 @@ def shown(app) -> str:
     joined again."""
     text = re.sub("[│╭╮╰╯─\u2580-\u259f]", " ", screen_text(app))
     return " ".join(text.split())
-
-
-async def send(pilot, text: str) -> None:
-    prompt = pane(pilot.app).prompt
-    prompt.focus()
-    prompt.insert(text)
-    await pilot.press("enter")
 
 
 async def answer_ends(pilot, timeout: float = 15) -> None:

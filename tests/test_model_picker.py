@@ -11,31 +11,13 @@ from apertis_tui.core.config import Settings
 from apertis_tui.core.models import ModelPrefs, cache_path, load_cache, prefs_path, save_cache
 from apertis_tui.core.types import ModelInfo
 from apertis_tui.ui.screens.model_picker import ModelPicker
-from apertis_tui.ui.widgets.chat_pane import ChatPane
 from apertis_tui.ui.widgets.model_rows import ModelRows
-from tests.conftest import screen_text, wait_for
+from tests.conftest import pane, reply_done, screen_text, send, wait_for
 from tests.fake_server import MODEL_IDS
 
 SIZE = (110, 40)
 A = "gpt-4o"
 B = "claude-sonnet-4-20250514"
-
-
-def pane(app) -> ChatPane:
-    return app.active_pane
-
-
-async def send(pilot, text: str) -> None:
-    prompt = pane(pilot.app).prompt
-    prompt.focus()
-    prompt.insert(text)
-    await pilot.press("enter")
-
-
-async def reply_done(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await wait_for(pilot, lambda: not pane(pilot.app).is_streaming, what="the reply to end")
-    await pilot.pause()
 
 
 async def open_picker(pilot) -> ModelPicker:
