@@ -370,9 +370,10 @@ class ChatPane(Vertical):
                                             finished_at=now_iso())
             if final is not None:
                 view.finish(final)
-            self.status.finished(status, stats, duration)
-            self.call_later(self.refresh_bindings)
-            self.post_message(self.Changed(self, finished=True))
+            if self.is_attached:  # the chat may have been closed while it answered
+                self.status.finished(status, stats, duration)
+                self.call_later(self.refresh_bindings)
+                self.post_message(self.Changed(self, finished=True))
 
     def show_message(self, message_id: int) -> None:
         """Scroll to a stored message, mounting it (and what follows) if it is not yet shown."""
