@@ -624,3 +624,13 @@ if __name__ == "__main__":
         _serve(sys.argv[2:])
     else:
         print(__doc__)
+
+
+def run_isolated(bench, args) -> None:
+    """Run ``await bench(args, folder)`` with a throwaway folder for every file the app writes."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="apertis-bench-") as tmp:
+        folder = Path(tmp)
+        isolate_here(folder)
+        asyncio.run(bench(args, folder))

@@ -14,16 +14,15 @@ Target (issue 9): <= 0.5 s. When it is missed (or with ``--profile``), one more 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
 import gc
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    run_isolated,
     PaintWatch,
     Result,
     ServerProcess,
@@ -104,10 +103,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--profile", action="store_true", help="profile a run even when on target")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="apertis-bench-") as tmp:
-        folder = Path(tmp)
-        isolate_here(folder)
-        asyncio.run(bench(args, folder))
+    run_isolated(bench, args)
 
 
 if __name__ == "__main__":

@@ -25,12 +25,12 @@ import asyncio
 import cProfile
 import gc
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    run_isolated,
     GcWatch,
     PaintWatch,
     Result,
@@ -177,10 +177,7 @@ def main() -> None:
     parser.add_argument("--switches", type=int, default=25)
     parser.add_argument("--profile", action="store_true", help="profile the switches")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="apertis-bench-") as tmp:
-        folder = Path(tmp)
-        isolate_here(folder)
-        asyncio.run(bench(args, folder))
+    run_isolated(bench, args)
 
 
 if __name__ == "__main__":

@@ -37,12 +37,12 @@ import cProfile
 import gc
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
+    run_isolated,
     GcWatch,
     PaintWatch,
     Result,
@@ -304,10 +304,7 @@ def main() -> None:
         print(json.dumps({k: getattr(run, k) for k in ("latency", "cpu", "stall", "wall", "sent", "gc_worst", "frames")}))
         return
     args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    with tempfile.TemporaryDirectory(prefix="apertis-bench-") as tmp:
-        folder = Path(tmp)
-        isolate_here(folder)
-        asyncio.run(bench(args, folder))
+    run_isolated(bench, args)
 
 
 if __name__ == "__main__":
