@@ -37,7 +37,6 @@ from common import (  # noqa: E402
     ServerProcess,
     closing_line,
     fill_store,
-    isolate_here,
     make_app,
     median,
     on_screen,

@@ -49,7 +49,6 @@ from common import (  # noqa: E402
     ServerProcess,
     StallProbe,
     StallSampler,
-    isolate_here,
     make_app,
     median,
     on_screen,

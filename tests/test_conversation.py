@@ -12,7 +12,7 @@ from textual import events
 from apertis_tui.ui.screens.key_dialog import KeyDialog
 from apertis_tui.ui.widgets.chat_pane import last_code_block
 from tests.conftest import pane, reply_done, screen_text, send, wait_for
-from tests.fake_server import HOSTILE_TEXT, normal_answer
+from tests.fake_server import normal_answer
 
 SIZE = (110, 40)
 

@@ -163,7 +163,7 @@ async def test_offline_without_a_cache_a_typed_id_still_works(make_app, fake_ser
     fake_server.stop()
     app = make_app(model=A)
     async with app.run_test(size=SIZE) as pilot:
-        picker = await open_picker(pilot)
+        await open_picker(pilot)
         text = " ".join(screen_text(app).split())
         assert "no model list yet (offline)" in text and "Type a model id to use it as typed" in text
         await type_text(pilot, "my/model")

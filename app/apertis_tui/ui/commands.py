@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import FuzzySearch
-from textual.content import Content
 
 from ..core.text import one_line
 
