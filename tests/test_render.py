@@ -90,3 +90,54 @@ def test_brackets_and_escapes_render_as_text():
     text = "".join(s.text for s in blocks.lines(console, 80))
     assert "[bold]x[/bold]" in text and "[/]" in text and "[@click=app.quit]q[/]" in text
     assert "link (http://a.example)" in text
+
+
+def texts(lines) -> list[str]:
+    return [s.text for s in lines]
+
+
+def test_a_burst_renders_its_end_first_and_fills_in_the_rest_later():
+    """A view that follows the answer asks for its end first: after a burst, the last lines are
+    exact at once, what scrolled past stands in as blank lines, and later calls fill it in."""
+    console = Console(width=80)
+    text = long_markdown(3000)
+    whole = RenderedBlocks()
+    whole.append(text)
+    whole.close()
+    expected = texts(whole.lines(console, 80))
+
+    burst = RenderedBlocks()
+    burst.append(text)  # all of it at once, as from a server going flat out
+    burst.close()
+    first = burst.lines(console, 80, budget=0.0, end_first=30)
+    assert burst.behind
+    assert texts(first)[-30:] == expected[-30:]  # the end is exact
+    # One block in order (at least one is rendered per call), then stand-ins.
+    assert texts(first)[0] == expected[0] and not any(texts(first)[2:10])
+    assert abs(len(first) - len(expected)) < len(expected) // 5  # stand-ins of about the right height
+    calls = 0
+    while burst.behind:
+        burst.lines(console, 80, budget=0.0, end_first=30)
+        calls += 1
+    assert calls > 1  # filled in a bit at a time
+    assert texts(burst.lines(console, 80)) == expected
+
+
+def test_end_first_while_streaming_ends_the_same_as_in_order():
+    console = Console(width=60)
+    text = long_markdown(2000)
+    streamed = RenderedBlocks()
+    rng = random.Random(3)
+    i = 0
+    while i < len(text):
+        n = rng.randint(1, 900)
+        streamed.append(text[i : i + n])
+        streamed.lines(console, 60, budget=0.0, end_first=rng.choice([0, 5, 40]))
+        i += n
+    streamed.close()
+    while streamed.behind:
+        streamed.lines(console, 60, budget=0.0, end_first=12)
+    whole = RenderedBlocks()
+    whole.append(text)
+    whole.close()
+    assert texts(streamed.lines(console, 60)) == texts(whole.lines(console, 60))

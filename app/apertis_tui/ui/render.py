@@ -199,8 +199,13 @@ class RenderedBlocks:
     splitter: BlockSplitter | LineSplitter = field(init=False)
     blocks: list[Block] = field(default_factory=list)
     _width: int = 0
-    _rendered: int = 0  # how many of ``blocks`` are in ``_flat``
-    _flat: list[Strip] = field(default_factory=list)  # closed blocks' lines, with separators
+    # Per block, its lines at ``_width`` (with the blank line before it), or None if not yet
+    # rendered. Usually rendered in order; see ``lines(end_first=...)`` for when they are not.
+    _parts: list[list[Strip] | None] = field(default_factory=list)
+    _pending: int = 0  # how many of ``_parts`` are None
+    _next: int = 0  # first block that may still be unrendered, rendering in order
+    _flat: list[Strip] = field(default_factory=list)  # the parts of blocks[:_flat_blocks], joined
+    _flat_blocks: int = 0  # how many blocks are in ``_flat`` (all rendered)
     _tail_lines: list[Strip] = field(default_factory=list)
     _tail_dirty: bool = True
     closed: bool = False  # the text is complete: the tail is a block like any other
@@ -210,9 +215,14 @@ class RenderedBlocks:
     def __post_init__(self) -> None:
         self.splitter = BlockSplitter() if self.markdown else LineSplitter()
 
+    def _add_blocks(self, blocks: list[Block]) -> None:
+        self.blocks.extend(blocks)
+        self._parts.extend([None] * len(blocks))
+        self._pending += len(blocks)
+
     def append(self, text: str) -> None:
         if text:
-            self.blocks.extend(self.splitter.feed(text))
+            self._add_blocks(self.splitter.feed(text))
             self.size += len(text)
             self.words += len(text.split())
             self._tail_dirty = True
@@ -223,7 +233,7 @@ class RenderedBlocks:
             if self.markdown:
                 tail = tail.strip("\n")
             if tail.strip() or (not self.markdown and tail):
-                self.blocks.append(Block(tail, self.splitter.tail_joined))
+                self._add_blocks([Block(tail, self.splitter.tail_joined)])
             self.closed = True
             self._tail_dirty = True
             self.words = len(self.text.split())
@@ -238,42 +248,95 @@ class RenderedBlocks:
             return render_to_strips(console, markdown_renderable(text), options)
         return [Strip(line) for line in console.render_lines(Text(text), options, pad=False, new_lines=False)]
 
-    def _separated(self, block: Block, lines: list[Strip]) -> list[Strip]:
-        """A blank line between Markdown blocks, none inside a block cut into pieces."""
-        if self._flat and self.markdown and not block.joined and lines:
-            return [Strip.blank(0), *lines]
-        return lines
+    def _needs_separator(self, block: Block, before: list[Strip]) -> bool:
+        """A blank line between Markdown blocks, none inside a block cut into pieces (nor
+        before the first lines)."""
+        return bool(before) and self.markdown and not block.joined
+
+    def _render_block(self, console: Console, index: int) -> None:
+        self._parts[index] = self._render(console, self.blocks[index].text, self._width)
+        self._pending -= 1
+
+    def _estimate(self, block: Block) -> int:
+        """About how many lines a block not yet rendered will take (its stand-in's height)."""
+        width = max(1, self._width)
+        return sum(max(1, -(-len(line) // width)) for line in block.text.split("\n"))
 
     @property
     def behind(self) -> bool:
         """Some closed blocks are not rendered yet (a ``budget`` ran out)."""
-        return self._rendered < len(self.blocks)
+        return self._pending > 0
 
-    def lines(self, console: Console, width: int, budget: float | None = None) -> list[Strip]:
+    def lines(self, console: Console, width: int, budget: float | None = None, *, end_first: int = 0) -> list[Strip]:
         """The lines at ``width``. With a ``budget`` (seconds), stop rendering newly closed blocks
         when it is spent and leave the rest (and the tail) for the next call, so a burst of text
-        from a fast server never holds the screen for long."""
+        from a fast server never holds the screen for long.
+
+        ``end_first`` (lines): when behind, first render the end - the tail and the last closed
+        blocks, up to that many lines - then the rest in order. Blocks still not rendered stand
+        in as blank lines of about their height. For a view that shows the end: a burst of text
+        is on screen at once, and what scrolled past is filled in on the next calls.
+        """
         if width != self._width:
             self._width = width
-            self._rendered = 0
-            self._flat = []
+            self._parts = [None] * len(self.blocks)
+            self._pending, self._next = len(self.blocks), 0
+            self._flat, self._flat_blocks = [], 0
             self._tail_dirty = True
-        # Closed blocks not yet rendered at this width.
         deadline = None if budget is None else time.perf_counter() + budget
-        for block in self.blocks[self._rendered :]:
-            self._flat.extend(self._separated(block, self._render(console, block.text, width)))
-            self._rendered += 1
-            if deadline is not None and time.perf_counter() > deadline:
-                break
-        if self.behind:
-            return self._flat
+        if end_first and self._pending:
+            self._render_end(console, end_first)
+        # Closed blocks not yet rendered at this width, in order.
+        parts = self._parts
+        while self._pending and self._next < len(parts):
+            if parts[self._next] is None:
+                self._render_block(console, self._next)
+                if deadline is not None and time.perf_counter() > deadline:
+                    self._next += 1
+                    break
+            self._next += 1
+        if self._pending and not end_first:
+            return self._joined()  # the tail waits until the blocks before it are rendered
         if self._tail_dirty:
-            tail = "" if self.closed else self.splitter.tail
-            if self.markdown:
-                tail = tail.strip("\n")
-            lines = self._render(console, tail, width) if tail.strip() else []
-            self._tail_lines = self._separated(Block(tail, self.splitter.tail_joined), lines)
-            self._tail_dirty = False
+            self._render_tail(console)
+        joined = self._joined()
         if not self._tail_lines:
-            return self._flat
-        return self._flat + self._tail_lines
+            return joined
+        tail_block = Block("", self.splitter.tail_joined)
+        return joined + ([Strip.blank(0)] if self._needs_separator(tail_block, joined) else []) + self._tail_lines
+
+    def _render_tail(self, console: Console) -> None:
+        tail = "" if self.closed else self.splitter.tail
+        if self.markdown:
+            tail = tail.strip("\n")
+        self._tail_lines = self._render(console, tail, self._width) if tail.strip() else []
+        self._tail_dirty = False
+
+    def _render_end(self, console: Console, wanted: int) -> None:
+        if self._tail_dirty:
+            self._render_tail(console)
+        have = len(self._tail_lines)
+        for index in range(len(self._parts) - 1, -1, -1):
+            if have >= wanted:
+                break
+            if self._parts[index] is None:
+                self._render_block(console, index)
+            have += len(self._parts[index] or ())
+
+    def _joined(self) -> list[Strip]:
+        """The closed blocks' lines; a block not yet rendered stands in as blank lines."""
+        flat, blocks, parts = self._flat, self.blocks, self._parts
+        while self._flat_blocks < len(blocks) and parts[self._flat_blocks] is not None:
+            self._extend(flat, blocks[self._flat_blocks], parts[self._flat_blocks])  # type: ignore[arg-type]
+            self._flat_blocks += 1
+        if self._flat_blocks == len(blocks):
+            return flat
+        lines = list(flat)
+        for block, part in zip(blocks[self._flat_blocks :], parts[self._flat_blocks :]):
+            self._extend(lines, block, [Strip.blank(0)] * self._estimate(block) if part is None else part)
+        return lines
+
+    def _extend(self, lines: list[Strip], block: Block, part: list[Strip]) -> None:
+        if part and self._needs_separator(block, lines):
+            lines.append(Strip.blank(0))
+        lines.extend(part)

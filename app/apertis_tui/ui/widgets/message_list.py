@@ -8,13 +8,14 @@ from collections.abc import Callable, Sequence
 from textual.containers import VerticalScroll
 
 from ...core.types import Message
+from .layout_once import LayoutOnce
 from .message_view import MessageView
 
 #: Loads up to ``limit`` messages older than ``before_id`` (oldest first).
 OlderLoader = Callable[[int, int], Sequence[Message]]
 
 
-class MessageList(VerticalScroll):
+class MessageList(LayoutOnce, VerticalScroll):
     DEFAULT_CSS = """
     MessageList { height: 1fr; }
     """

@@ -22,12 +22,14 @@ from textual.widget import Widget
 
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
+from .layout_once import LayoutOnce
 
 _MIN_FRAME = 1 / 20  # a streamed answer is redrawn at most 20 times a second
 _MAX_FRAME = 0.25
 _RENDER_BUDGET = 0.02  # seconds of Markdown rendering per redraw of a streaming answer
 _CATCH_UP_BUDGET = 0.03  # ... and once it has all arrived, while rendering is still behind
 _CATCH_UP_FRAME = 0.004
+_END_MARGIN = 8  # lines rendered beyond the view's height when its end comes first
 
 
 def local_time(iso: str | None) -> str:
@@ -49,7 +51,7 @@ _STATUS_NOTES: dict[str, str] = {
 }
 
 
-class MessageView(Widget):
+class MessageView(LayoutOnce, Widget):
     """A user or assistant message."""
 
     COMPONENT_CLASSES = {
@@ -169,12 +171,25 @@ class MessageView(Widget):
         # An answer that arrived live is rendered a budget at a time, to its end, even after
         # it finished; a stored one is rendered whole when first shown.
         budget = (_RENDER_BUDGET if self.streaming else _CATCH_UP_BUDGET) if self._live else None
-        lines.extend(self.body.lines(console, width, budget))
+        end_first = self._end_in_view() if self._live else 0
+        if end_first and budget is not None and self.streaming:
+            budget /= 2  # what scrolled past is out of sight: fill it in more slowly while text arrives
+        lines.extend(self.body.lines(console, width, budget, end_first=end_first))
         lines.extend(self._footer(width))
         self._lines = lines
         if len(self._styled) > 2 * len(lines) + 64:  # drop drawn forms of lines that are gone
             alive = {id(line) for line in lines}
             self._styled = {key: value for key, value in self._styled.items() if key[0] in alive}
+
+    def _end_in_view(self) -> int:
+        """How many of the last lines the list shows, if it shows this message's end (it
+        follows the answer): those are rendered first when a burst of text arrives."""
+        parent = self.parent
+        if parent is None or not getattr(parent, "at_end", False) or parent.children[-1] is not self:
+            return 0
+        # The screen's height bounds the list's; asking the list for its own size could make
+        # Textual lay the screen out again in the middle of this (a layout asks for our height).
+        return self.app.size.height + _END_MARGIN
 
     def _label_strip(self) -> Strip:
         msg = self.message

@@ -57,7 +57,8 @@ class StatusLine(Static):
         for part in parts:
             if part:
                 text.append(" · " + part)
-        self.update(text)
+        # One line whatever it says: a layout pass (of the whole screen) is not needed.
+        self.update(text, layout=False)
 
     def ready(self, model: str) -> None:
         self._show("ready", model)
