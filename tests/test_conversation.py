@@ -331,3 +331,19 @@ async def test_a_fast_burst_of_keys_is_applied_in_order(make_app):
         for key, character in burst:  # posted without waiting, as a terminal read delivers them
             app.post_message(events.Key(key, character))
         await wait_for(pilot, lambda: prompt.text == "xzy", what=f"the burst applied in order, got {prompt.text!r}")
+
+
+async def test_text_and_enter_in_one_burst_sends_the_text(make_app):
+    """"hello⏎" arriving in one read (typed fast, sent by tmux or a macro) sends "hello": Enter
+    does not overtake the characters before it and send an empty prompt."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        prompt = pane(app).prompt
+        prompt.focus()
+        await pilot.pause()
+        for key, character in [("h", "h"), ("i", "i"), ("enter", "\r")]:
+            app.post_message(events.Key(key, character))
+        await reply_done(pilot)
+        assert [m.content for m in stored(app)][:1] == ["hi"]
+        assert prompt.text == ""
+        assert "You" in screen_text(app) and "hi" in screen_text(app)

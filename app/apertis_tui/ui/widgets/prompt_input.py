@@ -12,13 +12,16 @@ from .text_inputs import TextEditor
 
 
 class PromptInput(TextEditor):
-    # TextArea handles Enter itself, so only priority bindings get to it first.
+    # Not priority bindings: the app runs those the moment a key arrives, ahead of the typed
+    # characters still queued for this widget, so "hello⏎" typed fast (or sent by tmux, a
+    # macro) sent an empty prompt and left "hello" in it. OrderedKeys runs these in the order
+    # typed, before TextArea's own handling of the key (which would insert a newline).
     BINDINGS = [
-        Binding("enter", "submit", "Send", priority=True, id="prompt.send"),
-        Binding("ctrl+j,shift+enter", "newline", "Newline", priority=True, id="prompt.newline"),
-        Binding("end", "end", "Line end, then newest message", show=False, priority=True, id="prompt.end"),
-        Binding("pageup", "scroll_messages(-1)", "Scroll up", show=False, priority=True, id="prompt.page_up"),
-        Binding("pagedown", "scroll_messages(1)", "Scroll down", show=False, priority=True, id="prompt.page_down"),
+        Binding("enter", "submit", "Send", id="prompt.send"),
+        Binding("ctrl+j,shift+enter", "newline", "Newline", id="prompt.newline"),
+        Binding("end", "end", "Line end, then newest message", show=False, id="prompt.end"),
+        Binding("pageup", "scroll_messages(-1)", "Scroll up", show=False, id="prompt.page_up"),
+        Binding("pagedown", "scroll_messages(1)", "Scroll down", show=False, id="prompt.page_down"),
     ]
 
     DEFAULT_CSS = """
