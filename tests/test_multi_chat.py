@@ -15,8 +15,7 @@ def conv(app):
 
 
 def labels(app) -> list[str]:
-    tabs = conv(app).tabs
-    return [tabs.get_tab(p.parent.id).label.plain for p in conv(app).panes]
+    return [label.plain for _, label in conv(app).tabs.tabs]
 
 
 async def send(pilot, text: str) -> None:

@@ -1,4 +1,9 @@
-"""The main screen: open chats as tabs, each a ChatPane that streams on its own."""
+"""The main screen: open chats as tabs, each a ChatPane that streams on its own.
+
+The tabs are one ChatTabs line and the keys one KeyBar line (Textual's TabbedContent and Footer
+cost a widget per tab and per key, ~20 ms of the first frame); the chats are the screen's own
+children, the one in front shown and the others hidden (``display``).
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, TabbedContent, TabPane
 
 from ...core.text import one_line
 from ...core.types import Chat
 from ..widgets.chat_pane import ChatPane
+from ..widgets.chat_tabs import ChatTabs
+from ..widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from ..app import ApertisApp
@@ -45,6 +51,7 @@ class ConversationScreen(Screen):
         self._model = model
         self._ids = count(1)
         self.unread: set[str] = set()  # pane ids with an answer not yet seen
+        self._front: ChatPane | None = None
 
     @property
     def tui(self) -> "ApertisApp":
@@ -53,20 +60,21 @@ class ConversationScreen(Screen):
     # -- composition ---------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        panes = [self._tab_pane(chat, self._model) for chat in self._initial] or [self._tab_pane(None, self._model)]
-        index = min(max(self._focus_index, 0), len(panes) - 1)
-        with TabbedContent(id="chat-tabs", initial=panes[index].id or ""):
-            yield from panes
-        yield Footer(compact=True)
+        panes = [self._new_pane(chat, self._model) for chat in self._initial] or [self._new_pane(None, self._model)]
+        self._front = panes[min(max(self._focus_index, 0), len(panes) - 1)]
+        for pane in panes:
+            pane.display = pane is self._front
+        yield ChatTabs(id="chat-tabs")
+        yield from panes
+        yield KeyBar()
 
-    def _tab_pane(self, chat: Chat | None, model: str) -> TabPane:
-        number = next(self._ids)
-        pane = ChatPane(chat, model=model, id=f"chat-{number}")
-        return TabPane(self._label(pane), pane, id=f"tab-{number}")
+    def _new_pane(self, chat: Chat | None, model: str) -> ChatPane:
+        return ChatPane(chat, model=model, id=f"chat-{next(self._ids)}")
 
     def on_mount(self) -> None:
-        for pane in self.panes:
-            self._relabel(pane)
+        self._relabel_all()
+        self.pane.prompt.focus()
+        self.call_after_refresh(self.tui.remember_session)
         self.app.conversation_ready()  # type: ignore[attr-defined]
 
     def on_screen_resume(self) -> None:
@@ -77,19 +85,19 @@ class ConversationScreen(Screen):
     # -- access --------------------------------------------------------------
 
     @property
-    def tabs(self) -> TabbedContent:
-        return self.query_one(TabbedContent)
+    def tabs(self) -> ChatTabs:
+        return self.query_one(ChatTabs)
 
     @property
     def panes(self) -> list[ChatPane]:
-        return list(self.query(ChatPane))
+        return [child for child in self.children if isinstance(child, ChatPane)]
 
     @property
     def pane(self) -> ChatPane:
         """The chat in front."""
-        active = self.tabs.active_pane
-        if active is not None:
-            return active.query_one(ChatPane)
+        front = self._front
+        if front is not None and front.parent is self:
+            return front
         return self.panes[0]
 
     def pane_for(self, chat_id: int) -> ChatPane | None:
@@ -101,34 +109,38 @@ class ConversationScreen(Screen):
     # -- labels --------------------------------------------------------------
 
     def _label(self, pane: ChatPane) -> Content:
-        panes = self.panes if self.is_mounted else []
+        panes = self.panes
         number = panes.index(pane) + 1 if pane in panes else 0
         title = one_line(pane.chat.title, TAB_TITLE_WIDTH) if pane.chat and pane.chat.title else "New chat"
         mark = STREAMING_MARK if pane.is_streaming else UNREAD_MARK if pane.id in self.unread else ""
         prefix = f"{number} " if 0 < number < 10 else ""
         return Content(f"{mark}{prefix}{title}")
 
-    def _relabel(self, pane: ChatPane) -> None:
-        tab_pane = pane.parent
-        if isinstance(tab_pane, TabPane) and tab_pane.id:
-            self.tabs.get_tab(tab_pane.id).label = self._label(pane)
-
     def _relabel_all(self) -> None:
-        for pane in self.panes:
-            self._relabel(pane)
+        """Redraw the tabs: labels (numbers and marks included) and the one in front."""
+        panes = self.panes
+        if panes:
+            self.tabs.set_tabs([(pane.id or "", self._label(pane)) for pane in panes], self.pane.id or "")
 
     def on_chat_pane_changed(self, event: ChatPane.Changed) -> None:
         pane = event.pane
         if event.finished and pane is not self.pane:
             self.unread.add(pane.id or "")
-        self._relabel(pane)
+        self._relabel_all()
         self.tui.remember_session()
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane = event.pane.query_one(ChatPane)
-        if pane.id in self.unread:
-            self.unread.discard(pane.id)
-            self._relabel(pane)
+    def on_chat_tabs_clicked(self, event: ChatTabs.Clicked) -> None:
+        for pane in self.panes:
+            if pane.id == event.tab_id:
+                self._activate(pane)
+
+    def _activate(self, pane: ChatPane) -> None:
+        """Bring ``pane`` to the front: shown, its unread mark cleared, its prompt focused."""
+        self._front = pane
+        for other in self.panes:
+            other.display = other is pane
+        self.unread.discard(pane.id or "")
+        self._relabel_all()
         pane.prompt.focus()
         self.tui.remember_session()
 
@@ -138,26 +150,26 @@ class ConversationScreen(Screen):
         """Bring ``chat`` to the front (opening a tab for it if needed); None opens a new chat."""
         pane = self.pane_for(chat.id) if chat is not None else None
         if pane is None:
-            tab_pane = self._tab_pane(chat, model or self._model)
-            await self.tabs.add_pane(tab_pane)
-            pane = tab_pane.query_one(ChatPane)
-            self._relabel_all()
-        self.tabs.active = pane.parent.id  # type: ignore[union-attr]
-        pane.prompt.focus()
+            pane = self._new_pane(chat, model or self._model)
+            pane.display = False
+            panes = self.panes
+            await self.mount(pane, after=panes[-1] if panes else self.tabs)
+        self._activate(pane)
         if message_id is not None:
             pane.messages.call_after_refresh(pane.show_message, message_id)
-        self.tui.remember_session()
         return pane
 
     async def close_pane(self, pane: ChatPane) -> None:
         """Close a chat's tab. An answer in progress is stopped and kept; the chat stays in history."""
         pane.action_stop()
-        tab_pane = pane.parent
         if len(self.panes) == 1:
             await self.open_chat(None)
         self.unread.discard(pane.id or "")
-        if isinstance(tab_pane, TabPane) and tab_pane.id:
-            await self.tabs.remove_pane(tab_pane.id)
+        if pane is self.pane:  # the next chat comes forward (the previous one if it was the last)
+            panes = self.panes
+            index = panes.index(pane)
+            self._activate(panes[index + 1] if index + 1 < len(panes) else panes[index - 1])
+        await pane.remove()
         self._relabel_all()
         self.pane.prompt.focus()
         self.tui.remember_session()
@@ -173,13 +185,12 @@ class ConversationScreen(Screen):
     def action_cycle(self, step: int) -> None:
         panes = self.panes
         if len(panes) > 1:
-            index = (panes.index(self.pane) + step) % len(panes)
-            self.tabs.active = panes[index].parent.id  # type: ignore[union-attr]
+            self._activate(panes[(panes.index(self.pane) + step) % len(panes)])
 
     def action_jump(self, number: int) -> None:
         panes = self.panes
         if 1 <= number <= len(panes):
-            self.tabs.active = panes[number - 1].parent.id  # type: ignore[union-attr]
+            self._activate(panes[number - 1])
         else:
             self.notify(f"There is no chat {number}: {len(panes)} open.", severity="warning")
 

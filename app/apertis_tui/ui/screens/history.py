@@ -25,7 +25,7 @@ from textual.strip import Strip
 from textual.style import Style as VisualStyle
 from textual.timer import Timer
 from textual.visual import RenderOptions, Visual
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..paths import stylesheets
@@ -34,6 +34,7 @@ from ...core.store import ChatSummary, StoreError
 from ...core.text import clean, one_line
 from ...core.types import HIGHLIGHT_END, HIGHLIGHT_START, Message, SearchHit
 from ..widgets.chat_pane import ChatPane
+from ..widgets.key_bar import KeyBar
 from .confirm import ConfirmDialog
 from .history_dialogs import start_export
 
@@ -234,7 +235,7 @@ class Row:
 
 
 class SearchInput(TextInput):
-    """The search field; Enter opens the highlighted row (shown in the Footer as such)."""
+    """The search field; Enter opens the highlighted row (shown in the key bar as such)."""
 
     BINDINGS = [Binding("enter", "submit", "Open", id="history.search.open")]
 
@@ -352,8 +353,8 @@ class HistoryScreen(Screen):
 
     def compose(self) -> ComposeResult:
         if not self._initial_query.strip():
-            # The first page goes in before anything is shown, so that the Footer is built
-            # once, with the keys for the rows (rebuilding it costs more than the page).
+            # The first page goes in before anything is shown, so that the first frame has the
+            # rows and the keys that act on them.
             self._load_list(reset=True)
         with Horizontal(id="history-top"):
             yield self._heading
@@ -362,7 +363,7 @@ class HistoryScreen(Screen):
         yield self._list
         yield self._empty
         yield self._hint
-        yield Footer(compact=True)
+        yield KeyBar()
 
     @property
     def search_input(self) -> Input:
@@ -551,13 +552,13 @@ class HistoryScreen(Screen):
         return self.rows[index]
 
     def _refresh_keys(self) -> None:
-        """Refresh the Footer only when what it shows changes: each refresh rebuilds it,
-        which costs more than loading a page of rows."""
+        """Refresh the key bar only when what it shows changes (each refresh asks every
+        binding's check_action again)."""
         row = self.current
         state = (row is not None, row is not None and row.archived, self.show_archived, self._renaming is not None)
         if state != self._keys_state:
             self._keys_state = state
-            if self.is_mounted:  # before that, the Footer is yet to be built with these keys
+            if self.is_mounted:  # before that, the key bar is yet to be drawn with these keys
                 self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

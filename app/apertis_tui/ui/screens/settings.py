@@ -23,10 +23,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, OptionList, Static, Switch, TextArea
+from textual.widgets import Button, Input, OptionList, Static, Switch, TextArea
 from textual.widgets.option_list import Option
 
 from ..paths import stylesheets
+from ..widgets.key_bar import KeyBar
 from ..widgets.text_inputs import TextInput, TextEditor
 from ...core.api import ApertisClient
 from ...core.config import (
@@ -174,7 +175,7 @@ class SettingsScreen(Screen[bool]):
         with Horizontal(id="settings-buttons"):
             yield Button("Save", variant="primary", id="settings-save")
             yield Button("Cancel", id="settings-cancel")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         themes = self.query_one("#theme", OptionList)
