@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from itertools import count
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -31,6 +32,9 @@ UNREAD_MARK = "◆ "  # an answer finished while the chat was in the background
 
 
 class ConversationScreen(Screen):
+    # Focused as the screen first shows (the default, the first focusable widget, is the
+    # message list). See also _forward_event.
+    AUTO_FOCUS = "PromptSlot, PromptInput"
     # Priority: the prompt (a TextArea) would take ctrl+w for "delete word" otherwise.
     BINDINGS = [
         Binding("ctrl+n", "new_chat", "New", tooltip="New chat", priority=True, id="chats.new"),
@@ -60,7 +64,8 @@ class ConversationScreen(Screen):
     # -- composition ---------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        panes = [self._new_pane(chat, self._model) for chat in self._initial] or [self._new_pane(None, self._model)]
+        chats = self._initial or [None]
+        panes = [self._new_pane(chat, self._model, first_frame=True) for chat in chats]
         self._front = panes[min(max(self._focus_index, 0), len(panes) - 1)]
         for pane in panes:
             pane.display = pane is self._front
@@ -68,19 +73,29 @@ class ConversationScreen(Screen):
         yield from panes
         yield KeyBar()
 
-    def _new_pane(self, chat: Chat | None, model: str) -> ChatPane:
-        return ChatPane(chat, model=model, id=f"chat-{next(self._ids)}")
+    def _new_pane(self, chat: Chat | None, model: str, *, first_frame: bool = False) -> ChatPane:
+        return ChatPane(chat, model=model, first_frame=first_frame, id=f"chat-{next(self._ids)}")
 
     def on_mount(self) -> None:
         self._relabel_all()
-        self.pane.prompt.focus()
+        self.pane.focus_prompt()
         self.call_after_refresh(self.tui.remember_session)
         self.app.conversation_ready()  # type: ignore[attr-defined]
+
+    def _forward_event(self, event: events.Event) -> None:
+        # Keys typed ahead, while the app starts, can be handed out before anything has the
+        # focus; the screen would drop them. They go to the chat in front, to be typed there.
+        if isinstance(event, (events.Key, events.Paste)) and self.focused is None and self._front is not None:
+            target = self._front.typing_target()
+            if target is not None:
+                target._forward_event(event)
+                return
+        super()._forward_event(event)
 
     def on_screen_resume(self) -> None:
         # Back from a dialog or the history: type into the chat in front, which may not be the
         # one that had the focus when the dialog opened (the history can open another chat).
-        self.pane.prompt.focus()
+        self.pane.focus_prompt()
 
     # -- access --------------------------------------------------------------
 
@@ -141,7 +156,7 @@ class ConversationScreen(Screen):
             other.display = other is pane
         self.unread.discard(pane.id or "")
         self._relabel_all()
-        pane.prompt.focus()
+        pane.focus_prompt()
         self.tui.remember_session()
 
     # -- opening and closing -------------------------------------------------
@@ -171,7 +186,7 @@ class ConversationScreen(Screen):
             self._activate(panes[index + 1] if index + 1 < len(panes) else panes[index - 1])
         await pane.remove()
         self._relabel_all()
-        self.pane.prompt.focus()
+        self.pane.focus_prompt()
         self.tui.remember_session()
 
     # -- actions -------------------------------------------------------------

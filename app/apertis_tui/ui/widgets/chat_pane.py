@@ -19,6 +19,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.widget import Widget
 from textual.widgets import Static
 from textual.message import Message
 from textual.worker import Worker, WorkerState
@@ -27,24 +28,16 @@ from ...core import logs
 from ...core.store import StoreError, now_iso
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
-from ...core.types import (
-    ApiError,
-    Chat,
-    ChatParams,
-    ContentDelta,
-    Finish,
-    ReasoningDelta,
-    StreamError,
-    ToolCallDelta,
-    UsageEvent,
-)
+from ...core.types import ApiError, Chat, ChatParams
 from .message_list import MessageList
 from .message_view import MessageView
-from .prompt_input import PromptInput
+from .prompt_slot import PromptSlot
 from .status_line import StatusLine, StreamStats
 
 if TYPE_CHECKING:
     from ..app import ApertisApp
+    from ...core.events import ToolCallDelta
+    from .prompt_input import PromptInput
 
 log = logging.getLogger(__name__)
 YIELD_EVERY = 0.008  # seconds of stream handling before the event loop gets a turn
@@ -110,8 +103,11 @@ class ChatPane(Vertical):
             self.pane = pane
             self.finished = finished
 
-    def __init__(self, chat: Chat | None, *, model: str, **kwargs) -> None:
+    def __init__(self, chat: Chat | None, *, model: str, first_frame: bool = False, **kwargs) -> None:
+        """``first_frame``: part of the app's first frame, which gets a light stand-in for the
+        prompt (see ``PromptSlot``)."""
         super().__init__(**kwargs)
+        self._first_frame = first_frame
         self.chat = chat
         self.model = chat.model if chat else model
         self._worker: Worker | None = None
@@ -129,7 +125,12 @@ class ChatPane(Vertical):
         yield ChatTitle(id="chat-title", markup=False)
         yield MessageList(load_older=self._load_older, id="messages")
         yield StatusLine(id="status")
-        yield PromptInput(id="prompt")
+        if self._first_frame:
+            yield PromptSlot(id="prompt-slot")
+        else:
+            from .prompt_input import PromptInput
+
+            yield PromptInput(id="prompt")
 
     @property
     def messages(self) -> MessageList:
@@ -137,7 +138,34 @@ class ChatPane(Vertical):
 
     @property
     def prompt(self) -> PromptInput:
-        return self.query_one(PromptInput)
+        self.mount_prompt()
+        return self.query_one("#prompt")  # type: ignore[return-value]
+
+    def typing_target(self) -> Widget | None:
+        """Where typed keys go: the prompt, or its stand-in; None before either is mounted."""
+        found = self.query_children(PromptSlot if self._first_frame else "#prompt")
+        return found.first() if found else None
+
+    def focus_prompt(self) -> None:
+        """Type into this chat (into the prompt's stand-in while it is there)."""
+        (self.query_one(PromptSlot) if self._first_frame else self.prompt).focus()
+
+    def mount_prompt(self) -> None:
+        """Put the real prompt where the stand-in is, with the focus and any keys it was sent.
+        (The app does it as soon as the first frame is out; anything that needs the prompt
+        sooner, through ``prompt``, gets it at once.)"""
+        if not self._first_frame:
+            return
+        self._first_frame = False  # (the slot stays a child until its removal is processed)
+        from .prompt_input import PromptInput
+
+        slot = self.query_one(PromptSlot)
+        prompt = PromptInput(id="prompt")
+        self.mount(prompt, after=slot)  # in the DOM at once; mounted soon after
+        if self.screen.focused is slot:
+            self.screen.set_focus(prompt, scroll_visible=False)
+        slot.hand_over(prompt)
+        slot.remove()
 
     @property
     def status(self) -> StatusLine:
@@ -150,7 +178,9 @@ class ChatPane(Vertical):
             page = self.tui.store.messages_page(self.chat.id, limit=MessageList.PAGE)
             visible = [m for m in page if m.status != "superseded"]
             self.messages.show(visible, more_before=len(page) >= MessageList.PAGE)
-        self.prompt.focus()
+        self.focus_prompt()
+        if self._first_frame:
+            self.app.call_after_refresh(self.mount_prompt)  # in case the app's on_ready is past
 
     def _load_older(self, before_id: int, limit: int) -> list[StoredMessage]:
         if self.chat is None:
@@ -267,6 +297,8 @@ class ChatPane(Vertical):
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def _reply(self, model: str) -> None:
+        from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, ToolCallDelta, UsageEvent
+
         assert self.chat is not None
         app, store, chat = self.tui, self.tui.store, self.chat
         try:

@@ -5,24 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from textual.binding import Binding
 from textual.message import Message
 
+from .prompt_slot import PROMPT_BINDINGS
 from .text_inputs import TextEditor
 
 
 class PromptInput(TextEditor):
-    # Not priority bindings: the app runs those the moment a key arrives, ahead of the typed
-    # characters still queued for this widget, so "hello⏎" typed fast (or sent by tmux, a
-    # macro) sent an empty prompt and left "hello" in it. OrderedKeys runs these in the order
-    # typed, before TextArea's own handling of the key (which would insert a newline).
-    BINDINGS = [
-        Binding("enter", "submit", "Send", id="prompt.send"),
-        Binding("ctrl+j,shift+enter", "newline", "Newline", id="prompt.newline"),
-        Binding("end", "end", "Line end, then newest message", show=False, id="prompt.end"),
-        Binding("pageup", "scroll_messages(-1)", "Scroll up", show=False, id="prompt.page_up"),
-        Binding("pagedown", "scroll_messages(1)", "Scroll down", show=False, id="prompt.page_down"),
-    ]
+    BINDINGS = PROMPT_BINDINGS
 
     DEFAULT_CSS = """
     PromptInput { height: auto; max-height: 12; min-height: 3; }
