@@ -19,20 +19,17 @@ from apertis_tui.core.api import (
     error_from_exception,
     error_from_response,
 )
-from apertis_tui.core.types import (
-    ApiError,
-    ChatParams,
+from apertis_tui.core.events import (
     Completion,
     ContentDelta,
     Finish,
-    ModelInfo,
     ReasoningDelta,
     StreamError,
     StreamEvent,
     ToolCallDelta,
-    Usage,
     UsageEvent,
 )
+from apertis_tui.core.types import ApiError, ChatParams, ModelInfo, Usage
 from tests.fake_server import (
     _REASONING_TEXT,
     HOSTILE_TEXT,

@@ -8,7 +8,7 @@ import pytest
 
 from apertis_tui.core import logs
 from apertis_tui.core.api import ApertisClient
-from apertis_tui.core.types import StreamError
+from apertis_tui.core.events import StreamError
 
 SECRET = "sk-live-0123456789abcdefSECRET"
 

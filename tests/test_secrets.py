@@ -17,7 +17,8 @@ from apertis_tui.core import config
 from apertis_tui.core.api import ApertisClient
 from apertis_tui.core.logs import setup_logging
 from apertis_tui.core.store import History
-from apertis_tui.core.types import ApiError, StreamError
+from apertis_tui.core.events import StreamError
+from apertis_tui.core.types import ApiError
 from apertis_tui.ui.app import ApertisApp, Startup
 from apertis_tui.ui.screens.history_dialogs import ExportDialog
 from apertis_tui.ui.screens.key_dialog import KeyDialog

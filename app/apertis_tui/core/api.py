@@ -18,22 +18,19 @@ from urllib.parse import urlsplit
 import httpx
 
 from .. import APP_NAME, __version__
-from .logs import keep_secret
-from .text import clean, redact
-from .types import (
-    ApiError,
-    ChatParams,
+from .events import (
     Completion,
     ContentDelta,
     Finish,
-    ModelInfo,
     ReasoningDelta,
     StreamError,
     StreamEvent,
     ToolCallDelta,
-    Usage,
     UsageEvent,
 )
+from .logs import keep_secret
+from .text import clean, redact
+from .types import ApiError, ChatParams, ModelInfo, Usage
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"{APP_NAME}/{__version__} (+https://github.com/apertis-tui) httpx/{httpx.__version__}"

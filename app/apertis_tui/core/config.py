@@ -35,11 +35,9 @@ Precedence: command-line flag, then environment, then the file, then the default
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +45,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import platformdirs
-import tomli_w
 
 from .types import PARAM_NAMES, ChatParams
 
@@ -87,7 +84,11 @@ def default_db_path() -> Path:
 
 def session_path(db_path: Path) -> Path:
     """Where the open chats of the history at ``db_path`` are remembered (one file per history)."""
-    digest = hashlib.sha1(str(Path(db_path).resolve()).encode()).hexdigest()[:12]
+    try:  # CPython's own SHA-1: importing hashlib loads OpenSSL, ~1 ms of the start
+        from _sha1 import sha1
+    except ImportError:
+        from hashlib import sha1
+    digest = sha1(str(Path(db_path).resolve()).encode()).hexdigest()[:12]
     return state_dir() / f"session-{digest}.json"
 
 
@@ -329,7 +330,7 @@ def _problem(path: Path, text: str, table: str | None, key: str, sentence: str) 
     )
 
 
-def _decode_error(path: Path, error: tomllib.TOMLDecodeError) -> ConfigError:
+def _decode_error(path: Path, error: ValueError) -> ConfigError:  # a tomllib.TOMLDecodeError
     message = str(error)
     line = getattr(error, "lineno", None)  # Python 3.14 has .lineno/.colno; 3.11 only the text
     column = getattr(error, "colno", None)
@@ -358,6 +359,8 @@ def load_settings(path: Path | None = None) -> Settings:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigError(f"The settings file {path} is not UTF-8 text. {_FIX}", path=path) from error
+    import tomllib  # only when there is a file: ~2 ms of the start otherwise
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -496,6 +499,8 @@ def save_settings(settings: Settings, path: Path | None = None, *, replace_inval
     Refuses (ConfigError) to write over a file that does not load, unless
     ``replace_invalid``; then the old file is first copied to ``<name>.bak``.
     """
+    import tomli_w
+
     path = Path(path) if path is not None else config_path()
     data = tomli_w.dumps(_to_document(settings)).encode("utf-8")
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 # ---------------------------------------------------------------------------
 # Models and usage
@@ -75,63 +75,6 @@ class ChatParams:
                 for name in PARAM_NAMES
             }
         )
-
-
-# ---------------------------------------------------------------------------
-# Stream events yielded by ApertisClient.stream_chat()
-
-
-@dataclass(frozen=True)
-class ContentDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class ReasoningDelta:
-    text: str
-
-
-@dataclass(frozen=True)
-class ToolCallDelta:
-    """A fragment of a tool call; fragments with the same ``index`` belong together."""
-
-    index: int
-    id: str | None = None
-    name: str | None = None
-    arguments: str = ""
-
-
-@dataclass(frozen=True)
-class UsageEvent:
-    usage: Usage
-
-
-@dataclass(frozen=True)
-class Finish:
-    """The stream ended normally. ``reason`` is the last ``finish_reason`` seen (may be None)."""
-
-    reason: str | None = None
-
-
-@dataclass(frozen=True)
-class StreamError:
-    """The stream failed; always the last event. ``error`` carries the user-facing sentence."""
-
-    error: "ApiError"
-
-
-@dataclass(frozen=True)
-class Completion:
-    """The result of a non-streaming request."""
-
-    content: str
-    reasoning: str = ""
-    tool_calls: list[dict[str, Any]] | None = None
-    usage: Usage | None = None
-    finish_reason: str | None = None
-
-
-StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, StreamError]
 
 
 # ---------------------------------------------------------------------------

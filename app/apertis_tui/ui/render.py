@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
-
 from rich.console import Console, ConsoleOptions, RenderableType
 from rich.text import Text
 from textual.strip import Strip
@@ -19,13 +17,20 @@ from textual.strip import Strip
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 
 
-@dataclass(frozen=True)
 class Block:
     """A closed piece of the text. ``joined``: it continues the block before it (a long paragraph
     or code block cut into pieces), so no blank line goes between them."""
 
-    text: str
-    joined: bool = False
+    __slots__ = ("text", "joined")  # (not a dataclass: those cost the start-up ~0.3 ms each)
+
+    def __init__(self, text: str, joined: bool = False) -> None:
+        self.text, self.joined = text, joined
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Block) and (self.text, self.joined) == (other.text, other.joined)
+
+    def __repr__(self) -> str:
+        return f"Block({self.text!r}, joined={self.joined})"
 
 
 class BlockSplitter:
@@ -187,7 +192,6 @@ def text_strips(console: Console, text: Text, width: int) -> list[Strip]:
     return render_to_strips(console, text, options)
 
 
-@dataclass
 class RenderedBlocks:
     """Text split into blocks, each rendered once per width and kept.
 
@@ -195,25 +199,23 @@ class RenderedBlocks:
     new since the last call: newly closed blocks once, and the open tail again.
     """
 
-    markdown: bool = True
-    splitter: BlockSplitter | LineSplitter = field(init=False)
-    blocks: list[Block] = field(default_factory=list)
-    _width: int = 0
-    # Per block, its lines at ``_width`` (with the blank line before it), or None if not yet
-    # rendered. Usually rendered in order; see ``lines(end_first=...)`` for when they are not.
-    _parts: list[list[Strip] | None] = field(default_factory=list)
-    _pending: int = 0  # how many of ``_parts`` are None
-    _next: int = 0  # first block that may still be unrendered, rendering in order
-    _flat: list[Strip] = field(default_factory=list)  # the parts of blocks[:_flat_blocks], joined
-    _flat_blocks: int = 0  # how many blocks are in ``_flat`` (all rendered)
-    _tail_lines: list[Strip] = field(default_factory=list)
-    _tail_dirty: bool = True
-    closed: bool = False  # the text is complete: the tail is a block like any other
-    size: int = 0  # characters fed: cheaper to ask than ``len(text)``
-    words: int = 0  # about (a word cut between two pieces counts twice until ``close``)
-
-    def __post_init__(self) -> None:
-        self.splitter = BlockSplitter() if self.markdown else LineSplitter()
+    def __init__(self, markdown: bool = True) -> None:
+        self.markdown = markdown
+        self.splitter: BlockSplitter | LineSplitter = BlockSplitter() if markdown else LineSplitter()
+        self.blocks: list[Block] = []
+        self._width = 0
+        # Per block, its lines at ``_width``, or None if not yet rendered. Usually rendered in
+        # order; see ``lines(end_first=...)`` for when they are not.
+        self._parts: list[list[Strip] | None] = []
+        self._pending = 0  # how many of ``_parts`` are None
+        self._next = 0  # first block that may still be unrendered, rendering in order
+        self._flat: list[Strip] = []  # the parts of blocks[:_flat_blocks], joined
+        self._flat_blocks = 0  # how many blocks are in ``_flat`` (all rendered)
+        self._tail_lines: list[Strip] = []
+        self._tail_dirty = True
+        self.closed = False  # the text is complete: the tail is a block like any other
+        self.size = 0  # characters fed: cheaper to ask than ``len(text)``
+        self.words = 0  # about (a word cut between two pieces counts twice until ``close``)
 
     def _add_blocks(self, blocks: list[Block]) -> None:
         self.blocks.extend(blocks)

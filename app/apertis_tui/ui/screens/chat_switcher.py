@@ -9,10 +9,12 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+from ..paths import stylesheets
 
 
 class ChatSwitcher(ModalScreen[int | None]):
     """Dismisses with the chosen chat's index, or None."""
+    CSS_PATH = stylesheets("dialogs")  # loaded when first opened, not at start-up
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "Cancel", id="switcher.cancel"),

@@ -9,8 +9,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ..paths import stylesheets
+
 
 class ConfirmDialog(ModalScreen[bool]):
+    CSS_PATH = stylesheets("settings")  # its look lives there; opened from history and settings alike
     BINDINGS = [
         Binding("escape,n", "no", "No", id="confirm.no"),
         Binding("y", "yes", "Yes", id="confirm.yes"),

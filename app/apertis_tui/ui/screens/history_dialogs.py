@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput
 from ...core.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
 from ...core.store import StoreError
@@ -36,6 +37,7 @@ def home_relative(path: Path) -> str:
 class ExportDialog(ModalScreen[tuple[Path, ExportFormat] | None]):
     """Where to, and in which format. Dismisses with (path, format), or None."""
 
+    CSS_PATH = stylesheets("history")  # also opened from the conversation (palette: export)
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
 
     def __init__(self, chat: Chat, fmt: ExportFormat = "md", path: Path | None = None) -> None:

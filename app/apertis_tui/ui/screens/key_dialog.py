@@ -9,10 +9,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from ..widgets.text_inputs import TextInput
+from ..paths import stylesheets
 
 
 class KeyDialog(ModalScreen[str | None]):
     """Dismisses with the key typed, or None when the user goes on without one."""
+    CSS_PATH = stylesheets("dialogs")  # loaded when first opened, not at start-up
 
     BINDINGS = [Binding("escape", "skip", "Skip", id="key.skip")]
 

@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
+from ..paths import stylesheets
 
 GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App"}
 EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
@@ -47,6 +48,7 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 class KeysScreen(ModalScreen[None]):
+    CSS_PATH = stylesheets("dialogs")  # loaded when first opened, not at start-up
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def __init__(self, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:

@@ -63,8 +63,42 @@ class MessageView(LayoutOnce, Widget):
         "message--error",
     }
 
+    # Here rather than in styles/base.tcss: parsed when the first message is shown, which
+    # keeps it off the start of an empty chat.
     DEFAULT_CSS = """
     MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
+
+    MessageView.-user {
+        background: $boost;
+    }
+
+    MessageView > .message--user-label {
+        color: $text-secondary;  /* $secondary is a background colour: dark blue on dark in textual-dark */
+        text-style: bold;
+    }
+
+    MessageView > .message--assistant-label {
+        color: $primary;
+        text-style: bold;
+    }
+
+    MessageView > .message--meta {
+        color: $text-muted;
+        text-style: none;
+    }
+
+    MessageView > .message--reasoning {
+        color: $text-muted;
+        text-style: italic;
+    }
+
+    MessageView > .message--note {
+        color: $warning;
+    }
+
+    MessageView > .message--error {
+        color: $error;
+    }
     """
 
     def __init__(self, message: Message, *, streaming: bool = False) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import Static
@@ -11,15 +10,14 @@ from textual.widgets import Static
 from ...core.types import Usage
 
 
-@dataclass
 class StreamStats:
     """Live figures of one answer."""
 
-    model: str
-    started: float
-    first_token: float | None = None
-    tokens: int = 0  # content/reasoning chunks seen: about one token each
-    usage: Usage | None = None
+    def __init__(self, model: str, started: float) -> None:
+        self.model, self.started = model, started
+        self.first_token: float | None = None
+        self.tokens = 0  # content/reasoning chunks seen: about one token each
+        self.usage: Usage | None = None
 
     def token(self) -> None:
         if self.first_token is None:

@@ -1,0 +1,68 @@
+"""The events ApertisClient.stream_chat() yields, and a non-streaming request's result.
+
+Apart from ``core.types`` because only a request needs them: each dataclass costs its module
+~0.3 ms to create, and the app's start does not make a request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Union
+
+from .types import ApiError, Usage
+
+# ---------------------------------------------------------------------------
+# Stream events yielded by ApertisClient.stream_chat()
+
+
+@dataclass(frozen=True)
+class ContentDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCallDelta:
+    """A fragment of a tool call; fragments with the same ``index`` belong together."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str = ""
+
+
+@dataclass(frozen=True)
+class UsageEvent:
+    usage: Usage
+
+
+@dataclass(frozen=True)
+class Finish:
+    """The stream ended normally. ``reason`` is the last ``finish_reason`` seen (may be None)."""
+
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StreamError:
+    """The stream failed; always the last event. ``error`` carries the user-facing sentence."""
+
+    error: ApiError
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The result of a non-streaming request."""
+
+    content: str
+    reasoning: str = ""
+    tool_calls: list[dict[str, Any]] | None = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, StreamError]
