@@ -22,7 +22,6 @@ from ..core.store import History
 from ..core.types import Chat, ChatParams
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
-from .screens.key_dialog import KeyDialog
 from .widgets.chat_pane import ChatPane
 
 if TYPE_CHECKING:
@@ -38,9 +37,13 @@ def tune_gc() -> None:
     its rendered lines; with the default thresholds the collector ran ~25 full passes over all
     of that per long answer, each freezing the screen for up to 0.2 s. What start-up built is
     frozen (never scanned again), young passes come less often, and full passes rarely.
+    The garbage of the start goes first (the collector was off while the app started), or
+    freezing would keep it for good.
     """
+    gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 100)
+    gc.enable()  # the command line turns it off while the app starts (see cli.main)
 
 
 def _chat_commands() -> type[Provider]:
@@ -72,8 +75,9 @@ class Startup:
 
 class ApertisApp(App[None]):
     TITLE = "apertis-tui"
-    # The picker, settings and history screens bring their own stylesheets when first opened.
-    CSS_PATH = stylesheets("base", "conversation", "dialogs")
+    # The dialogs, picker, settings and history screens bring their own stylesheets when first
+    # opened: every rule parsed at start-up delays the first frame.
+    CSS_PATH = stylesheets("base", "conversation")
     COMMANDS = App.COMMANDS | {_chat_commands, _history_commands}
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit"),
@@ -233,8 +237,9 @@ class ApertisApp(App[None]):
         """The first conversation screen is up: report a bad settings file, ask for a key, send
         the command line's prompt."""
         # What start-up built lives as long as the app: keep it out of the collector's full
-        # passes, which otherwise walk it again and again while answers stream.
-        self.call_after_refresh(tune_gc)
+        # passes, which otherwise walk it again and again while answers stream. A moment after
+        # the first frame: the prompt is put in place first (a full pass takes ~10 ms).
+        self.set_timer(0.15, tune_gc)
         if self.startup.config_error is not None:
             self.notify(str(self.startup.config_error), title="Settings not loaded", severity="error", timeout=30)
         if self.store.recovered:
@@ -242,9 +247,18 @@ class ApertisApp(App[None]):
             self.notify(f"{count} {'answer was' if count == 1 else 'answers were'} cut short when the app last "
                         "closed; the text that arrived is kept, marked interrupted.", severity="warning", timeout=10)
         if self.api_key is None:
+            from .screens.key_dialog import KeyDialog  # only when there is no key: off the usual start
+
             self.push_screen(KeyDialog(self.base_url), self._key_given)
         else:
             self._send_startup_prompt()
+
+    def on_ready(self) -> None:
+        # The first frame is out (Textual posts Ready right after painting it): the prompts
+        # take their stand-ins' place now, not a refresh period (~17 ms) later.
+        conversation = self.conversation
+        for pane in conversation.panes if conversation is not None else ():
+            pane.mount_prompt()
 
     async def _key_given(self, key: str | None) -> None:
         if key:
