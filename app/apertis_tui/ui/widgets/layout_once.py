@@ -20,7 +20,7 @@ class LayoutOnce:
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         changed = super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
-        if changed and layout and self.is_scrollable:  # type: ignore[attr-defined]
+        if changed and layout and self.show_vertical_scrollbar:  # type: ignore[attr-defined]
             scrollbar = self.vertical_scrollbar  # type: ignore[attr-defined]
             if scrollbar._repaint_required and scrollbar.is_mounted:
                 # Called from Screen._refresh_layout, before it renders the frame: add the
