@@ -5,7 +5,11 @@
 Each run starts the installed console script (``.venv/bin/apertis-tui --base-url <fake server>``,
 the key in APERTIS_API_KEY, XDG dirs of its own) in a pseudo-terminal of 120x40 and reads what
 it writes until the status line's "ready" is painted (it appears only in the painted
-conversation screen), then quits it with ctrl+q. In the same run, alternating with it:
+conversation screen), then quits it with ctrl+q. The app's bytecode is compiled first, as
+``pip install`` leaves it. Keys typed at launch (held by the terminal until the app reads
+them) are timed too, until they are echoed in the prompt: the first frame shows a stand-in for
+the prompt, replaced right after it, so that figure says when typing is live. In the same run,
+alternating with it:
 
 - the floor: ``python -c "import textual.app"``, timed the same way: from launch until it
   prints a marker right after the import (so neither side counts the interpreter's exit,
@@ -13,7 +17,8 @@ conversation screen), then quits it with ctrl+q. In the same run, alternating wi
 - for reference, a hello-world Textual app to its first frame in the same kind of terminal.
 
 The history database exists already (a first launch of the series creates it and is not
-counted), as it does for everyone but a first-time user.
+counted), as it does for everyone but a first-time user. No chat is restored: the first frame
+shows an empty chat (restoring chats adds the Markdown renderer and their messages).
 
 Target (issue 9): the app's first frame <= 1.3 x the floor. When it is missed (or with
 ``--profile``) the script prints where the time goes: plain timings of the imports and the
@@ -45,6 +50,7 @@ from common import APP_BIN, KEY, PYTHON, ROOT, Result, ServerProcess, isolated_e
 BENCH = "startup"
 COLS, ROWS = 120, 40
 MARKER = "ready"  # the status line of a painted conversation screen
+TYPED = "qzx"  # typed at launch; not otherwise on the screen
 FLOOR_CODE = "import textual.app"
 FLOOR_MARKER = "textual-imported"
 HELLO_CODE = (
@@ -73,7 +79,8 @@ class Launch:
         self.pid, self.fd = pid, fd
         self.raw = b""
 
-    def time_to(self, marker: str, timeout: float = 30.0) -> float | None:
+    def time_to(self, marker: str, timeout: float = 30.0, after: str | None = None) -> float | None:
+        """Seconds from launch until ``marker`` is painted (after ``after``, if given)."""
         deadline = self.started + timeout
         while time.perf_counter() < deadline:
             ready, _, _ = select.select([self.fd], [], [], 0.05)
@@ -87,7 +94,11 @@ class Launch:
                 return None
             now = time.perf_counter()
             self.raw += data
-            if marker in _ESCAPES.sub("", self.raw.decode("utf-8", "replace")):
+            text = _ESCAPES.sub("", self.raw.decode("utf-8", "replace"))
+            if after is not None:
+                start = text.find(after)
+                text = text[start + len(after):] if start >= 0 else ""
+            if marker in text:
                 return now - self.started
         return None
 
@@ -114,9 +125,11 @@ class Launch:
         os.close(self.fd)
 
 
-def run_app(env: dict[str, str], base_url: str) -> tuple[float | None, float | None]:
-    """Seconds to the first frame, and the app's RSS (MiB) right then."""
+def run_app(env: dict[str, str], base_url: str) -> tuple[float | None, float | None, float | None]:
+    """Seconds to the first frame; the app's RSS (MiB) right then; seconds until keys typed at
+    launch are echoed in the prompt (the terminal holds them until the app reads them)."""
     launch = Launch([str(APP_BIN), "--base-url", base_url], env)
+    os.write(launch.fd, TYPED.encode())
     seconds = launch.time_to(MARKER)
     rss = None
     try:
@@ -125,11 +138,14 @@ def run_app(env: dict[str, str], base_url: str) -> tuple[float | None, float | N
                 rss = int(line.split()[1]) / 1024
     except OSError:
         pass
+    # The terminal echoes the keys itself until the app takes it over: only count them after
+    # the first frame.
+    echoed = launch.time_to(TYPED, after=MARKER) if seconds is not None else None
     launch.quit()
     if seconds is None:
         tail = _ESCAPES.sub("", launch.raw.decode("utf-8", "replace"))[-600:]
         print(f"  the app did not paint {MARKER!r}; it wrote: {tail!r}", file=sys.stderr)
-    return seconds, rss
+    return seconds, rss, echoed
 
 
 def run_hello(env: dict[str, str]) -> float | None:
@@ -289,14 +305,16 @@ def main() -> None:
         run_hello(env)
         if run_app(env, server.base_url)[0] is None:
             sys.exit("the app did not start; see above")
-        apps, rss, floors, hellos = [], [], [], []
+        apps, rss, floors, hellos, echoes = [], [], [], [], []
         for _ in range(args.runs):
             floor_seconds = run_floor(env)
             if floor_seconds is not None:
                 floors.append(floor_seconds)
-            seconds, mem = run_app(env, server.base_url)
+            seconds, mem, echoed = run_app(env, server.base_url)
             if seconds is not None:
                 apps.append(seconds)
+            if echoed is not None:
+                echoes.append(echoed)
             if mem is not None:
                 rss.append(mem)
             hello = run_hello(env)
@@ -313,6 +331,8 @@ def main() -> None:
             Result(BENCH, "apertis-tui, first frame (pty)", None if app is None else app * 1000, "ms",
                    limit=1.3 * floor * 1000, runs=len(apps), target_text=f"<= 1.3 x floor = {1.3 * floor * 1000:.0f} ms"),
             Result(BENCH, "apertis-tui / floor", ratio, "x", limit=1.3, runs=len(apps)),
+            Result(BENCH, "keys typed at launch, echoed in the prompt", median(echoes) * 1000 if echoes else None,
+                   "ms", runs=len(echoes), note="the prompt is live"),
             Result(BENCH, "apertis-tui RSS at first frame", median(rss) if rss else None, "MiB", runs=len(rss)),
         ], title=f"Startup, {COLS}x{ROWS} pseudo-terminal, median of {runs} runs each")
         if args.profile or ratio is None or ratio > 1.3:
