@@ -36,7 +36,7 @@ from textual.fuzzy import FuzzySearch  # noqa: E402
 from textual.geometry import Region  # noqa: E402
 
 from apertis_tui.core.models import rank  # noqa: E402
-from apertis_tui.core.types import ModelInfo  # noqa: E402
+from apertis_tui.core.events import ModelInfo  # noqa: E402
 from tests.fake_server import MODEL_IDS, MODELS, FakeServer  # noqa: E402
 
 QUERIES = ["claude35sonnet", "gpt4omini", "llama70b", "qwen3", "openrouter/gemini", "xyzzy", "-e-e-e-e"]

@@ -23,13 +23,15 @@ from apertis_tui.core.events import (
     Completion,
     ContentDelta,
     Finish,
+    ModelInfo,
     ReasoningDelta,
     StreamError,
     StreamEvent,
     ToolCallDelta,
+    Usage,
     UsageEvent,
 )
-from apertis_tui.core.types import ApiError, ChatParams, ModelInfo, Usage
+from apertis_tui.core.types import ApiError, ChatParams
 from tests.fake_server import (
     _REASONING_TEXT,
     HOSTILE_TEXT,

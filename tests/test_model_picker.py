@@ -9,7 +9,7 @@ import time
 
 from apertis_tui.core.config import Settings
 from apertis_tui.core.models import ModelPrefs, cache_path, load_cache, prefs_path, save_cache
-from apertis_tui.core.types import ModelInfo
+from apertis_tui.core.events import ModelInfo
 from apertis_tui.ui.screens.model_picker import ModelPicker
 from apertis_tui.ui.widgets.model_rows import ModelRows
 from tests.conftest import pane, reply_done, screen_text, send, wait_for

@@ -30,7 +30,8 @@ from apertis_tui.core.models import (
     record_used,
     save_cache,
 )
-from apertis_tui.core.types import ApiError, ModelInfo
+from apertis_tui.core.events import ModelInfo
+from apertis_tui.core.types import ApiError
 from tests.conftest import TEST_KEY
 from tests.fake_server import MODEL_IDS, MODELS
 

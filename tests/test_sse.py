@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from apertis_tui.core.api import ChunkInterpreter, SSEDecoder
-from apertis_tui.core.events import ContentDelta, ReasoningDelta, StreamError, ToolCallDelta, UsageEvent
-from apertis_tui.core.types import ApiError, Usage
+from apertis_tui.core.events import ContentDelta, ReasoningDelta, StreamError, ToolCallDelta, Usage, UsageEvent
+from apertis_tui.core.types import ApiError
 
 
 def decode(lines: list[str], *, flush: bool = False) -> list[str]:

@@ -22,15 +22,17 @@ from .events import (
     Completion,
     ContentDelta,
     Finish,
+    ModelInfo,
     ReasoningDelta,
     StreamError,
     StreamEvent,
     ToolCallDelta,
+    Usage,
     UsageEvent,
 )
 from .logs import keep_secret
 from .text import clean, redact
-from .types import ApiError, ChatParams, ModelInfo, Usage
+from .types import ApiError, ChatParams
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"{APP_NAME}/{__version__} (+https://github.com/apertis-tui) httpx/{httpx.__version__}"

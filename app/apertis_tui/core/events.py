@@ -1,4 +1,5 @@
-"""The events ApertisClient.stream_chat() yields, and a non-streaming request's result.
+"""What the API client returns: the models list's entries, the events stream_chat() yields,
+a non-streaming request's result, token usage.
 
 Apart from ``core.types`` because only a request needs them: each dataclass costs its module
 ~0.3 ms to create, and the app's start does not make a request.
@@ -9,7 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .types import ApiError, Usage
+from .types import ApiError
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One entry of GET /v1/models. Servers add fields freely; we keep the few we show."""
+
+    id: str
+    owned_by: str = ""
+    created: int | None = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
 
 # ---------------------------------------------------------------------------
 # Stream events yielded by ApertisClient.stream_chat()

@@ -21,7 +21,8 @@ from typing import Any
 
 from .config import _atomic_write, cache_dir, data_dir
 from .text import one_line
-from .types import ApiError, ModelInfo
+from .events import ModelInfo
+from .types import ApiError
 
 CACHE_MAX_AGE = 24 * 3600  # seconds; older lists are refreshed in the background
 RECENT_LIMIT = 12

@@ -6,26 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 # ---------------------------------------------------------------------------
-# Models and usage
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """One entry of GET /v1/models. Servers add fields freely; we keep the few we show."""
-
-    id: str
-    owned_by: str = ""
-    created: int | None = None
-
-
-@dataclass(frozen=True)
-class Usage:
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    total_tokens: int | None = None
-
-
-# ---------------------------------------------------------------------------
 # Request parameters
 
 #: The sampling parameters a request may carry. ``None`` means "unset": not sent,

@@ -37,10 +37,9 @@ def tune_gc() -> None:
     its rendered lines; with the default thresholds the collector ran ~25 full passes over all
     of that per long answer, each freezing the screen for up to 0.2 s. What start-up built is
     frozen (never scanned again), young passes come less often, and full passes rarely.
-    The garbage of the start goes first (the collector was off while the app started), or
-    freezing would keep it for good.
+    (The collector was off while the app started: the ~1,500 objects of cyclic garbage that
+    start-up leaves are frozen too - a full pass to free them took ~15 ms.)
     """
-    gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 100)
     gc.enable()  # the command line turns it off while the app starts (see cli.main)
@@ -236,10 +235,6 @@ class ApertisApp(App[None]):
     def conversation_ready(self) -> None:
         """The first conversation screen is up: report a bad settings file, ask for a key, send
         the command line's prompt."""
-        # What start-up built lives as long as the app: keep it out of the collector's full
-        # passes, which otherwise walk it again and again while answers stream. A moment after
-        # the first frame: the prompt is put in place first (a full pass takes ~10 ms).
-        self.set_timer(0.15, tune_gc)
         if self.startup.config_error is not None:
             self.notify(str(self.startup.config_error), title="Settings not loaded", severity="error", timeout=30)
         if self.store.recovered:
@@ -254,8 +249,11 @@ class ApertisApp(App[None]):
             self._send_startup_prompt()
 
     def on_ready(self) -> None:
-        # The first frame is out (Textual posts Ready right after painting it): the prompts
-        # take their stand-ins' place now, not a refresh period (~17 ms) later.
+        # The first frame is out (Textual posts Ready right after painting it). What start-up
+        # built lives as long as the app: keep it out of the collector's full passes, which
+        # otherwise walk it again and again while answers stream. Then the prompts take their
+        # stand-ins' place: now, not a refresh period (~17 ms) later.
+        tune_gc()
         conversation = self.conversation
         for pane in conversation.panes if conversation is not None else ():
             pane.mount_prompt()

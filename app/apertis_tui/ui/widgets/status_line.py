@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.widgets import Static
 
-from ...core.types import Usage
+if TYPE_CHECKING:
+    from ...core.events import Usage
 
 
 class StreamStats:
