@@ -112,10 +112,19 @@ async def test_session_is_restored_in_order_with_the_same_chat_in_front(make_app
         assert [p.chat.id for p in conv(app).panes] == ids
         assert app.active_pane.chat.id == ids[1]
         assert [label.split(" ", 1)[1] for label in labels(app)] == [f"chat number {n}" for n in range(3)]
-        for pane in conv(app).panes:
-            assert [v.message.role for v in pane.messages.views] == ["user", "assistant"]
-        messages = app.active_pane.messages
+        front = app.active_pane
+        assert [v.message.role for v in front.messages.views] == ["user", "assistant"]
+        # The chats behind it load their messages when they first come to the front.
+        behind = [pane for pane in conv(app).panes if pane is not front]
+        assert all(not pane.messages.views for pane in behind)
+        messages = front.messages
         await wait_for(pilot, lambda: messages.at_end, what="scrolled to the end")
+        for number, pane in enumerate(conv(app).panes, start=1):
+            await pilot.press(f"alt+{number}")
+            await wait_for(pilot, lambda: app.active_pane is pane, what=f"chat {number} in front")
+            await wait_for(pilot, lambda: [v.message.role for v in pane.messages.views] == ["user", "assistant"],
+                           what=f"chat {number}'s messages")
+            assert f"chat number {number - 1}" in screen_text(app)
 
 
 async def test_jump_keys_switcher_and_palette(make_app):

@@ -154,6 +154,7 @@ class ConversationScreen(Screen):
         self._front = pane
         for other in self.panes:
             other.display = other is pane
+        pane.load_messages()
         self.unread.discard(pane.id or "")
         self._relabel_all()
         pane.focus_prompt()
