@@ -148,6 +148,35 @@ def run_app(env: dict[str, str], base_url: str) -> tuple[float | None, float | N
     return seconds, rss, echoed
 
 
+RESTORED = (3, 20)  # chats restored, messages in each
+
+
+def restore_chats(env: dict[str, str], runs: int) -> int:
+    """Store RESTORED chats in the app's history and make them the last session's open chats,
+    as the app leaves them when quit. Returns ``runs``."""
+    saved = {var: os.environ.get(var) for var in ("XDG_DATA_HOME", "XDG_STATE_HOME")}
+    os.environ.update({var: env[var] for var in saved})  # where the app will look
+    try:
+        from apertis_tui.core.config import default_db_path, session_path
+        from apertis_tui.core.session import Session, save_session
+        from apertis_tui.core.store import History
+        from common import fill_store
+
+        store = History(default_db_path())
+        try:
+            ids = fill_store(store, *RESTORED)
+        finally:
+            store.close()
+        save_session(session_path(default_db_path()), Session(ids, len(ids) - 1))
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+    return runs
+
+
 def run_hello(env: dict[str, str]) -> float | None:
     launch = Launch([PYTHON, "-c", HELLO_CODE], env)
     seconds = launch.time_to("hello-first-frame")
@@ -320,6 +349,8 @@ def main() -> None:
             hello = run_hello(env)
             if hello is not None:
                 hellos.append(hello)
+        # For reference: the first frame when the last session's chats come back.
+        restored = [t for t in (run_app(env, server.base_url)[0] for _ in range(restore_chats(env, args.runs))) if t]
         floor = median(floors)
         app = median(apps) if apps else None
         ratio = app / floor if app is not None else None
@@ -331,6 +362,9 @@ def main() -> None:
             Result(BENCH, "apertis-tui, first frame (pty)", None if app is None else app * 1000, "ms",
                    limit=1.3 * floor * 1000, runs=len(apps), target_text=f"<= 1.3 x floor = {1.3 * floor * 1000:.0f} ms"),
             Result(BENCH, "apertis-tui / floor", ratio, "x", limit=1.3, runs=len(apps)),
+            Result(BENCH, f"first frame with {RESTORED[0]} chats restored (pty)", median(restored) * 1000 if restored
+                   else None, "ms", runs=len(restored),
+                   note=f"reference: {RESTORED[1]} messages in front, Markdown rendered"),
             Result(BENCH, "keys typed at launch, echoed in the prompt", median(echoes) * 1000 if echoes else None,
                    "ms", runs=len(echoes), note="the prompt is live"),
             Result(BENCH, "apertis-tui RSS at first frame", median(rss) if rss else None, "MiB", runs=len(rss)),
