@@ -118,15 +118,20 @@ class ModelPicker(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.listing = load_cache(self.tui.base_url, self._cache_folder)
         self.apply_filter("")
+        # Filter as the value changes, not on Input.Changed: the message came after the frame
+        # showing the typed letter, so every keystroke laid out and painted the screen twice.
+        self.watch(self.filter, "value", self._filter_typed, init=False)
         self.filter.focus()
         if self.listing is None or self.listing.is_stale():
             self.action_refresh()
 
     # -- filtering -----------------------------------------------------------
 
+    def _filter_typed(self, value: str) -> None:
+        self.apply_filter(value)
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self.apply_filter(event.value)
+        event.stop()  # filtered already (see on_mount)
 
     def apply_filter(self, query: str, keep: str | None = None) -> None:
         """Rank the models for ``query`` and show them; the highlight goes to ``keep`` (an id),
