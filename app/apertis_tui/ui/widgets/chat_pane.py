@@ -176,7 +176,8 @@ class ChatPane(Vertical):
         self.refresh_title()
         self.status.ready(self.model)
         # A chat restored behind another one loads its messages when it first comes to the
-        # front: mounting and styling them made the app's first frame ~1.5x slower.
+        # front: mounting and styling them delayed the app's first frame (~25 ms for two
+        # chats of 20 messages).
         if self.display:
             self.load_messages()
         self.focus_prompt()
