@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -42,6 +43,15 @@ if TYPE_CHECKING:
     from ..app import ApertisApp
 
 
+class FilterInput(TextInput):
+    """The filter. Its size is fixed: the layout of the whole screen that Input asks for when
+    its value changes (its scroll width follows the text) is not needed (~4 ms a keystroke)."""
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        return super().refresh(*regions, repaint=repaint, recompose=recompose,
+                               layout=layout and self.styles.auto_dimensions)
+
+
 class ModelPicker(ModalScreen[str | None]):
     """Dismisses with the chosen model id, or None. ``regenerate`` says what the id is for:
     False, the chat's model for its next turns; True, a new last reply from that model."""
@@ -70,6 +80,7 @@ class ModelPicker(ModalScreen[str | None]):
         self.prefs = ModelPrefs.load(prefs_path)
         self.listing: ModelList | None = None
         self.problem: ApiError | None = None  # the last refresh failed
+        self._status_fitted = False  # the status line's text fitted on one line
         self.fetching = False
         self.rows: list[Ranked] = []
         self._search = FuzzySearch()
@@ -83,7 +94,7 @@ class ModelPicker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static(self._title(), id="picker-title")
-            yield TextInput(placeholder="Type to filter; any id can be used as typed", id="picker-filter")
+            yield FilterInput(placeholder="Type to filter; any id can be used as typed", id="picker-filter")
             yield Static("", id="picker-status", markup=False)
             yield ModelRows(id="picker-list")
             yield Static(self._keys(), id="picker-keys")
@@ -169,7 +180,11 @@ class ModelPicker(ModalScreen[str | None]):
             text += f". {problem.sentence}"
             if listing is None:
                 text += " Type a model id to use it as typed."
-        status.update(text)
+        # A one-line status that stays one line needs no layout of the screen (every keystroke
+        # changes the count it shows).
+        fits = cell_len(text) <= status.content_size.width
+        status.update(text, layout=not (fits and self._status_fitted))
+        self._status_fitted = fits
         status.set_class(problem is not None, "-problem")
 
     # -- the background refresh ----------------------------------------------
