@@ -2,8 +2,9 @@
 
     .venv/bin/python benchmarks/startup.py [--runs N] [--profile]
 
-Each run starts the installed console script (``.venv/bin/apertis-tui --base-url <fake server>``,
-the key in APERTIS_API_KEY, XDG dirs of its own) in a pseudo-terminal of 120x40 and reads what
+Each run starts the installed console script as a user usually does, without arguments
+(``.venv/bin/apertis-tui``; the fake server's URL in APERTIS_BASE_URL, the key in
+APERTIS_API_KEY, XDG dirs of its own) in a pseudo-terminal of 120x40 and reads what
 it writes until the status line's "ready" is painted (it appears only in the painted
 conversation screen), then quits it with ctrl+q. The app's bytecode is compiled first, as
 ``pip install`` leaves it. Keys typed at launch (held by the terminal until the app reads
@@ -128,7 +129,7 @@ class Launch:
 def run_app(env: dict[str, str], base_url: str) -> tuple[float | None, float | None, float | None]:
     """Seconds to the first frame; the app's RSS (MiB) right then; seconds until keys typed at
     launch are echoed in the prompt (the terminal holds them until the app reads them)."""
-    launch = Launch([str(APP_BIN), "--base-url", base_url], env)
+    launch = Launch([str(APP_BIN)], {**env, "APERTIS_BASE_URL": base_url})
     os.write(launch.fd, TYPED.encode())
     seconds = launch.time_to(MARKER)
     rss = None

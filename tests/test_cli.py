@@ -144,3 +144,18 @@ def test_wheel_installs_and_ships_its_styles(tmp_path):
     started = subprocess.run([python, "-c", probe], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert started.returncode == 0, started.stderr[-3000:]
     assert "title-bg 1.0" in started.stdout  # conversation.tcss gave the title bar its background
+
+
+def test_a_launch_without_arguments_gets_what_the_parser_would_give():
+    """main() skips building the parser when there are no arguments; the two must agree."""
+    assert vars(cli.build_parser().parse_args([])) == cli.NO_ARGUMENTS
+
+
+def test_no_arguments_reach_the_app_as_defaults(captured, tmp_path, monkeypatch):
+    monkeypatch.setenv("APERTIS_BASE_URL", "http://127.0.0.1:9/v1")
+    monkeypatch.setenv("APERTIS_API_KEY", "from-env")
+    monkeypatch.setattr(sys, "argv", ["apertis-tui"])
+    assert cli.main() == 0
+    startup = captured["startup"]
+    assert startup.prompt is None and startup.model is None
+    assert startup.base_url == "http://127.0.0.1:9/v1"

@@ -6,16 +6,26 @@ Kept light: Textual is imported only once we know the app will run, so ``--help`
 
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from . import APP_NAME, __version__
 
+if TYPE_CHECKING:
+    import argparse
+
+# What the parser gives a launch without arguments - the usual one - which then skips building
+# it (argparse and gettext: ~2 ms of the start). tests/test_cli.py checks the two agree.
+NO_ARGUMENTS = {"prompt": None, "model": None, "base_url": None, "config": None, "db": None, "debug": False}
+
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=APP_NAME,
         description="A keyboard-driven terminal chat client for Apertis AI (formerly Stima API) "
@@ -90,7 +100,7 @@ def _main(argv: list[str] | None) -> int:
     if where is not None:  # `history` / `export`: answered without starting the app
         gc.enable()
         return run_subcommand(words, where)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(words) if words else SimpleNamespace(**NO_ARGUMENTS)
 
     from .core import config
     from .core.logs import setup_logging
