@@ -139,3 +139,21 @@ async def test_the_key_bar_follows_the_focus(make_app):
         app.active_pane.messages.focus()
         await wait_for(pilot, lambda: ("⏎", "Send") not in key_pairs(app), what="the prompt's keys to go")
         assert ("f1", "Keys") in key_pairs(app)
+
+
+async def test_hovering_a_key_highlights_it_and_tells_what_it_does(make_app):
+    app = make_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await pilot.pause()
+        y, x = WIDE[1] - 1, lines(app)[-1].index("^n New") + 3
+        plain = cell_style(app, y, x)
+        await pilot.hover(offset=(x, y))
+        await wait_for(pilot, lambda: cell_style(app, y, x).bgcolor != plain.bgcolor, what="the key highlighted")
+        bar = app.screen.query_one("KeyBar")
+        assert bar.tooltip == "New chat"  # the binding's tooltip
+        # The highlight stays on the same key when the bindings are gathered again.
+        bar._bindings_changed(app.screen)
+        await pilot.pause()
+        assert cell_style(app, y, x).bgcolor != plain.bgcolor
+        await pilot.hover(offset=(1, 3))  # away from the bar
+        await wait_for(pilot, lambda: cell_style(app, y, x).bgcolor == plain.bgcolor, what="the highlight gone")

@@ -522,3 +522,22 @@ async def test_screenshot(make_app, tmp_path) -> None:
         target = os.environ.get("HISTORY_SCREENSHOT")
         if target:
             app.save_screenshot(target)
+
+
+async def test_dialogs_opened_from_the_conversation_bring_their_look(make_app, home) -> None:
+    """The export dialog and its yes/no question are styled by history.tcss / settings.tcss,
+    which the app no longer loads at start-up: opened from the conversation (the palette's
+    "export"), before the history screen ever was, they must load them themselves."""
+    app = make_app()
+    chat = chat_with(app.store, "Export me", ("hello", "hi"))
+    (home / f"apertis-chat-{chat.id}.md").write_text("mine")
+    async with app.run_test(size=SIZE) as pilot:
+        await app.open_chat(chat.id)
+        app.action_export_chat()
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog), what="the export dialog")
+        await pilot.pause()
+        assert app.screen.query_one("#export-dialog").outer_size.width == 76
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the overwrite question")
+        await pilot.pause()
+        assert app.screen.query_one("#confirm-dialog").outer_size.width == 72

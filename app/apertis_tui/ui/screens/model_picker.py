@@ -80,7 +80,6 @@ class ModelPicker(ModalScreen[str | None]):
         self.prefs = ModelPrefs.load(prefs_path)
         self.listing: ModelList | None = None
         self.problem: ApiError | None = None  # the last refresh failed
-        self._status_fitted = False  # the status line's text fitted on one line
         self.fetching = False
         self.rows: list[Ranked] = []
         self._search = FuzzySearch()
@@ -182,9 +181,8 @@ class ModelPicker(ModalScreen[str | None]):
                 text += " Type a model id to use it as typed."
         # A one-line status that stays one line needs no layout of the screen (every keystroke
         # changes the count it shows).
-        fits = cell_len(text) <= status.content_size.width
-        status.update(text, layout=not (fits and self._status_fitted))
-        self._status_fitted = fits
+        one_line_before = status.size.height == 1  # 0 before the first layout
+        status.update(text, layout=not (one_line_before and cell_len(text) <= status.content_size.width))
         status.set_class(problem is not None, "-problem")
 
     # -- the background refresh ----------------------------------------------

@@ -143,13 +143,15 @@ class ChatPane(Vertical):
         return self.query_one("#prompt")  # type: ignore[return-value]
 
     def typing_target(self) -> Widget | None:
-        """Where typed keys go: the prompt, or its stand-in; None before either is mounted."""
+        """Where typed keys go: the prompt, or its stand-in; None before either is composed."""
         found = self.query_children(PromptSlot if self._first_frame else "#prompt")
         return found.first() if found else None
 
     def focus_prompt(self) -> None:
         """Type into this chat (into the prompt's stand-in while it is there)."""
-        (self.query_one(PromptSlot) if self._first_frame else self.prompt).focus()
+        target = self.typing_target()
+        if target is not None:
+            target.focus()
 
     def mount_prompt(self) -> None:
         """Put the real prompt where the stand-in is, with the focus and any keys it was sent.
