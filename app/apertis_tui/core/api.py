@@ -275,6 +275,7 @@ class ApertisClient:
         *,
         connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
+        user_agent: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -284,7 +285,8 @@ class ApertisClient:
         # control character makes the request fail: refuse such a key with a sentence instead.
         self._bad_key = self._key is not None and not (self._key.isascii() and self._key.isprintable())
         self.timeouts = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout, pool=connect_timeout)
-        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        self.user_agent = user_agent or USER_AGENT  # some servers (Cloudflare's bot rules) filter on it
+        headers = {"User-Agent": self.user_agent, "Accept": "application/json"}
         if self._key and not self._bad_key:
             headers["Authorization"] = f"Bearer {self._key}"
         self._http = httpx.AsyncClient(headers=headers, timeout=self.timeouts, transport=transport)

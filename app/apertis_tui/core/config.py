@@ -9,6 +9,7 @@ platformdirs picks the usual place elsewhere). Every key is optional::
     system_prompt = "You are terse."
     stream = true
     theme = "textual-dark"
+    user_agent = "my-client/1.0"     # for servers that filter clients; APERTIS_USER_AGENT overrides
 
     [params]                         # sampling parameters; absent = the server's default
     temperature = 0.7                # 0 to 2
@@ -107,6 +108,7 @@ class Settings:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     theme: str = DEFAULT_THEME
+    user_agent: str | None = None  # None: the app's own name and version
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -194,6 +196,15 @@ def validate_base_url(value: Any, label: str = "base_url") -> str | None:
         ):
             return None
     return f"{label} must be an http:// or https:// address, such as {DEFAULT_BASE_URL}"
+
+
+def validate_user_agent(value: Any, label: str = "user_agent") -> str | None:
+    """An HTTP header value: printable ASCII (httpx cannot send anything else)."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{label} must be a non-empty string"
+    if not (value.isascii() and value.isprintable()):
+        return f"{label} may hold only printable ASCII characters"
+    return None
 
 
 def normalize_base_url(url: str) -> str:
@@ -386,6 +397,11 @@ def _from_document(data: dict[str, Any], path: Path, text: str) -> Settings:
             check(None, key, None if is_text(value, nonempty) else f"{key} must be {kind}")
             setattr(settings, key, value)
 
+    if "user_agent" in data:
+        value = extra.pop("user_agent")
+        check(None, "user_agent", validate_user_agent(value))
+        settings.user_agent = value.strip()
+
     if "base_url" in data:
         value = extra.pop("base_url")
         check(None, "base_url", validate_base_url(value))
@@ -433,7 +449,7 @@ def _to_document(settings: Settings) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     if settings.api_key:  # never write an empty key (nor one that came from the environment)
         doc["api_key"] = settings.api_key
-    for key in ("base_url", "default_model", "system_prompt"):
+    for key in ("base_url", "default_model", "system_prompt", "user_agent"):
         if getattr(settings, key) is not None:
             doc[key] = getattr(settings, key)
     doc["stream"] = settings.stream
@@ -566,3 +582,17 @@ def resolve_base_url(
                 raise ConfigError(f"{problem}.", key=label)
             return normalize_base_url(value), source
     return DEFAULT_BASE_URL, "default"
+
+
+def resolve_user_agent(settings: Settings, env: Mapping[str, str] = os.environ) -> tuple[str | None, str]:
+    """(user agent, source); None means the app's own. Source: "APERTIS_USER_AGENT", "config" or "default".
+
+    A value from the environment that cannot be sent as a header is ignored (the file's is
+    checked when it is loaded)."""
+    value = _clean(env.get("APERTIS_USER_AGENT"))
+    if value and validate_user_agent(value) is None:
+        return value, "APERTIS_USER_AGENT"
+    value = _clean(settings.user_agent)
+    if value:
+        return value, "config"
+    return None, "default"

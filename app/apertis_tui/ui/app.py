@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import WorkerState
 
-from ..core.config import ConfigError, Settings, resolve_api_key, save_settings
+from ..core.config import ConfigError, Settings, resolve_api_key, resolve_user_agent, save_settings
 from ..core.session import Session, load_session, save_session
 from ..core.store import History
 from ..core.types import Chat, ChatParams
@@ -125,6 +125,7 @@ class ApertisApp(App[None]):
             self.api_key,
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
+            user_agent=resolve_user_agent(self.settings, self.startup.env)[0],
         )
 
     async def use_key(self, key: str) -> None:
@@ -136,8 +137,8 @@ class ApertisApp(App[None]):
         """Use just-saved settings at once: a new client when the key, base URL or a timeout
         changed; the theme; the chats' title bars (they show what differs from the defaults)."""
         old = self.settings
-        rebuild = (api_key, base_url, settings.connect_timeout, settings.read_timeout) != (
-            self.api_key, self.base_url, old.connect_timeout, old.read_timeout)
+        rebuild = (api_key, base_url, settings.connect_timeout, settings.read_timeout, settings.user_agent) != (
+            self.api_key, self.base_url, old.connect_timeout, old.read_timeout, old.user_agent)
         if settings.default_model != old.default_model:
             self.startup.model = None  # the newly chosen default wins over -m for new chats
         self.settings = settings

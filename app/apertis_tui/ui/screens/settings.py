@@ -39,6 +39,7 @@ from ...core.config import (
     normalize_base_url,
     parse_timeout_text,
     resolve_api_key,
+    resolve_user_agent,
     save_settings,
     timeout_text,
     validate_api_key,
@@ -403,7 +404,9 @@ class SettingsScreen(Screen[bool]):
     @work(exclusive=True, group="settings-test", exit_on_error=False)
     async def _test(self, base_url: str, key: str | None, connect: float, read: float) -> None:
         row = self.query_one("#row-test", FieldRow)
-        client = ApertisClient(base_url, key, connect_timeout=connect, read_timeout=read)
+        app = self.app
+        user_agent = resolve_user_agent(app.settings, app.startup.env)[0]  # type: ignore[attr-defined]
+        client = ApertisClient(base_url, key, connect_timeout=connect, read_timeout=read, user_agent=user_agent)
         try:
             models = await client.list_models()
         except ApiError as error:
