@@ -76,6 +76,13 @@ SCENARIOS: dict[str, str] = {
     "test/err-500": "HTTP 500 server_error JSON body",
     "test/err-502-html": "HTTP 502 with an nginx HTML page as body",
     "test/err-400": "HTTP 400 invalid_request_error, param 'temperature'",
+    "test/err-403-cloudflare": "HTTP 403 'error code: 1010' in plain text from 'server: cloudflare' "
+    "(Cloudflare's bot rules refusing the User-Agent)",
+    "test/err-context": "HTTP 400 context_length_exceeded, 'maximum context length is 8192 tokens'",
+    "test/err-402-balance": "HTTP 402 insufficient_balance (Apertis)",
+    "test/err-402-expired": "HTTP 402 subscription_expired (Apertis)",
+    "test/json-answer": "a streamed request answered with a whole JSON completion (not SSE), "
+    "with reasoning and an empty error object beside it",
 }
 
 HOSTILE_TEXT = (
@@ -692,6 +699,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error_scenario(model)
             return
         stream = bool(req.get("stream"))
+        if model == "test/json-answer":  # whatever was asked: one JSON body, as some gateways do
+            stream = False
         if stream:
             self._stream(model, messages, req)
         else:
@@ -773,6 +782,20 @@ class _Handler(BaseHTTPRequestHandler):
                     "temperature",
                 ),
             )
+        elif model == "test/err-403-cloudflare":
+            self._send_bytes(403, b"error code: 1010", "text/plain; charset=UTF-8",
+                             {"Server": "cloudflare", "CF-RAY": "8f0000000000abcd-AMS"})
+        elif model == "test/err-context":
+            self._send_json(400, _error(
+                "This model's maximum context length is 8192 tokens. However, your messages resulted in "
+                "9001 tokens. Please reduce the length of the messages.", "invalid_request_error",
+                "context_length_exceeded", "messages"))
+        elif model == "test/err-402-balance":
+            self._send_json(402, _error("Insufficient balance: $0.02 left, this request needs about $0.05",
+                                        "billing_error", "insufficient_balance"))
+        elif model == "test/err-402-expired":
+            self._send_json(402, _error("Your subscription expired on 2026-11-01", "billing_error",
+                                        "subscription_expired"))
         else:  # an err-* id not known here
             self._send_json(500, _error(f"unknown error scenario {model}", "server_error"))
 
@@ -837,7 +860,7 @@ class _Handler(BaseHTTPRequestHandler):
             text = self._answer_for(model, messages)
             message["content"] = text
             completion = count_tokens(text)
-            if model == "test/reasoning":
+            if model in ("test/reasoning", "test/json-answer"):
                 message["reasoning_content"] = _REASONING_TEXT
                 completion += count_tokens(_REASONING_TEXT)
             elif model == "test/reasoning-alt":
@@ -851,6 +874,8 @@ class _Handler(BaseHTTPRequestHandler):
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
             "usage": self._usage(messages, completion),
         }
+        if model == "test/json-answer":  # Apertis's documented answer has this beside a good one
+            obj["error"] = {"message": "", "type": "", "param": "", "code": None}
         body = json.dumps(obj).encode()
         if model == "test/bad-json":
             body = body[: len(body) // 2]  # 200 OK with a truncated JSON body

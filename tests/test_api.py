@@ -13,12 +13,8 @@ from typing import Any, AsyncIterator, Callable
 import httpx
 import pytest
 
-from apertis_tui.core.api import (
-    USER_AGENT,
-    ApertisClient,
-    error_from_exception,
-    error_from_response,
-)
+from apertis_tui.core.api import USER_AGENT, ApertisClient
+from apertis_tui.core.errors import error_from_exception, error_from_response
 from apertis_tui.core.events import (
     Completion,
     ContentDelta,
@@ -152,7 +148,7 @@ def test_401_is_auth() -> None:
 def test_402_is_quota() -> None:
     err = error_from_response(402, err_body("Insufficient balance", "new_api_error", "insufficient_user_quota"), H())
     assert (err.kind, err.status) == ("quota", 402)
-    assert err.sentence == ("Your account has run out of credit (402). "
+    assert err.sentence == ("Your account has run out of credit (402): Insufficient balance. "
                             "Top up your balance, or pick a cheaper model with ctrl+o.")
 
 
@@ -191,7 +187,8 @@ def test_404_model_not_found() -> None:
     body = err_body("The model `gpt-9` does not exist or you do not have access to it.", code="model_not_found")
     err = error_from_response(404, body, H(), model="gpt-9")
     assert (err.kind, err.status) == ("model_not_found", 404)
-    assert err.sentence == "Model gpt-9 is not available with your key (404). Pick another with ctrl+o."
+    assert err.sentence == ("Model gpt-9 is not available with your key (404): The model `gpt-9` does not exist "
+                            "or you do not have access to it. Pick another with ctrl+o.")
 
 
 def test_503_model_not_found() -> None:
@@ -219,9 +216,17 @@ def test_429_empty_body() -> None:
                             "Wait a moment, then retry.")
 
 
-def test_429_http_date_retry_after_is_ignored() -> None:
-    err = error_from_response(429, b"", H({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
-    assert err.retry_after is None
+def test_429_http_date_retry_after() -> None:
+    from email.utils import format_datetime
+    from datetime import datetime, timedelta, timezone
+
+    past = error_from_response(429, b"", H({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+    assert past.retry_after is None and past.hint == "Wait a moment, then retry."
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True)
+    err = error_from_response(429, b"", H({"Retry-After": soon}))
+    assert err.retry_after is not None and 85 <= err.retry_after <= 90
+    assert err.hint == f"Wait {err.retry_after:g} s, then retry."
+    assert error_from_response(429, b"", H({"Retry-After": "soon-ish"})).retry_after is None
 
 
 def test_500_json() -> None:
@@ -623,6 +628,10 @@ ERROR_SCENARIOS = [
     ("test/err-500", "server", 500, None),
     ("test/err-502-html", "server", 502, None),
     ("test/err-400", "bad_request", 400, None),
+    ("test/err-403-cloudflare", "forbidden", 403, None),
+    ("test/err-context", "context_length", 400, None),
+    ("test/err-402-balance", "quota", 402, None),
+    ("test/err-402-expired", "quota", 402, None),
 ]
 
 
@@ -697,7 +706,8 @@ async def test_unknown_model(client: ApertisClient) -> None:
     events = await collect(client, "no-such/model-x")
     err = last_error(events)
     assert (err.kind, err.status) == ("model_not_found", 503)
-    assert err.sentence == "Model no-such/model-x is not available with your key (503). Pick another with ctrl+o."
+    assert err.sentence.startswith("Model no-such/model-x is not available with your key (503): ")
+    assert err.sentence.endswith(" Pick another with ctrl+o.")
 
 
 async def test_wrong_path_on_the_server_is_an_error_not_a_crash(fake_server: FakeServer) -> None:

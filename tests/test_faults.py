@@ -138,7 +138,8 @@ async def test_rate_limit_shows_how_long_to_wait_and_a_retry_works(make_app):
         await send(pilot, "hello")
         await answer_ends(pilot)
         answer = stored(app)[-1]
-        sentence = "Too many requests: the server is rate-limiting you (429). Wait 7 s, then retry."
+        sentence = ("Too many requests: the server is rate-limiting you (429): Rate limit reached for requests per "
+                    "min. Please try again in 7s. Wait 7 s, then retry.")
         assert answer.status == "error" and answer.error == sentence
         assert sentence in shown(app)
         assert "error · test/err-429" in shown(app) and "ctrl+g retries" in shown(app)  # the status line
@@ -149,7 +150,7 @@ async def test_rate_limit_shows_how_long_to_wait_and_a_retry_works(make_app):
 @pytest.mark.parametrize(
     ("model", "timeout", "sentence"),
     [
-        ("test/err-429", 60.0, "Too many requests: the server is rate-limiting you (429). Wait 7 s, then retry."),
+        ("test/err-429", 60.0, "Too many requests: the server is rate-limiting you (429): Rate limit reached"),
         ("test/err-502-html", 60.0, "The server had a problem (502): it answered with an HTML page, not JSON."),
         ("test/stall", 0.5, "went silent for 0.5 s before the answer began."),
     ],
@@ -172,13 +173,22 @@ async def test_faults_without_streaming_are_sentences_too(make_app, model, timeo
 MATRIX = [
     # (model, what the sentence says, what to do, whether text arrives before the fault)
     ("test/err-401", "Your API key was rejected (401).", "Set it in Settings (f2)", False),
-    ("test/err-402", "Your account has run out of credit (402).", "Top up your balance", False),
-    ("test/err-403-quota", "Your account has run out of credit (403).", "pick a cheaper model with ctrl+o", False),
+    ("test/err-402", "Your account has run out of credit (402): Insufficient balance", "Top up your balance", False),
+    ("test/err-402-balance", "Your balance is too low for this request (402): Insufficient balance: $0.02 left",
+     "Top up your balance", False),
+    ("test/err-402-expired", "Your subscription has expired (402)", "Renew it", False),
+    ("test/err-403-quota", "Your account has run out of credit (403): user quota is not enough.",
+     "pick a cheaper model with ctrl+o", False),
+    ("test/err-403-cloudflare", "refused this client (403, error code 1010); your key was not checked.",
+     "set user_agent in the settings file (or APERTIS_USER_AGENT)", False),
+    ("test/err-context", "The conversation is too long for test/err-context (400): This model's maximum context",
+     "Start a new chat (ctrl+n), or pick a model with a longer context (ctrl+o).", False),
     ("test/err-403", "The server refused the request (403)", "Check that your key may use this model.", False),
-    ("test/err-404", "Model test/err-404 is not available with your key (404).", "Pick another with ctrl+o.", False),
-    ("test/err-503-model", "Model test/err-503-model is not available with your key (503).", "Pick another with ctrl+o.",
+    ("test/err-404", "Model test/err-404 is not available with your key (404): The model", "Pick another with ctrl+o.",
      False),
-    ("test/err-429", "rate-limiting you (429).", "Wait 7 s, then retry.", False),
+    ("test/err-503-model", "Model test/err-503-model is not available with your key (503): No available channel",
+     "Pick another with ctrl+o.", False),
+    ("test/err-429", "rate-limiting you (429): Rate limit reached", "Wait 7 s, then retry.", False),
     ("test/err-429-empty", "rate-limiting you (429).", "Wait a moment, then retry.", False),
     ("test/err-500", "The server had a problem (500)", "Retry in a moment.", False),
     ("test/err-502-html", "The server had a problem (502): it answered with an HTML page, not JSON.",

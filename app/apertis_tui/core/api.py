@@ -1,264 +1,33 @@
 """The Apertis (OpenAI-compatible) HTTP client: model list, streamed and whole completions.
 
-Everything that can go wrong becomes an :class:`ApiError` carrying a sentence for the user.
-``stream_chat`` never raises it: a failure is its last event (:class:`StreamError`), so the
-caller has one loop to write and keeps whatever text arrived before the failure.
+Everything that can go wrong becomes an :class:`ApiError` carrying a sentence for the user
+(``core.errors``). ``stream_chat`` never raises it: a failure is its last event
+(:class:`StreamError`), so the caller has one loop to write and keeps whatever text arrived
+before the failure. Bytes -> events goes ``core.sse`` (framing) -> ``core.chunks`` (chunk shapes).
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
 from .. import APP_NAME, __version__
-from .events import (
-    Completion,
-    ContentDelta,
-    Finish,
-    ModelInfo,
-    ReasoningDelta,
-    StreamError,
-    StreamEvent,
-    ToolCallDelta,
-    Usage,
-    UsageEvent,
-)
+from .chunks import ChunkInterpreter
+from .errors import error_from_exception, error_from_response, host_of, not_openai, parse_json
+from .events import Completion, ContentDelta, Finish, ModelInfo, ReasoningDelta, StreamError, StreamEvent
 from .logs import keep_secret
-from .text import clean, redact
+from .reply import ReplyAccumulator
+from .sse import SSEDecoder, SSEEvent
+from .text import clean
 from .types import ApiError, ChatParams
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"{APP_NAME}/{__version__} (+https://github.com/apertis-tui) httpx/{httpx.__version__}"
-_QUOTA_CODES = {"insufficient_user_quota", "insufficient_quota", "quota_exceeded", "billing_hard_limit_reached"}
-_DETAIL_LIMIT = 300
-
-
-# ---------------------------------------------------------------------------
-# SSE
-
-
-class SSEDecoder:
-    """Turns the lines of an SSE body into the ``data`` payloads of its events.
-
-    Comment lines (``: keep-alive``) and other fields are skipped; several ``data:`` lines in one
-    event are joined with newlines, as the SSE spec says.
-    """
-
-    def __init__(self) -> None:
-        self._data: list[str] = []
-
-    def feed(self, line: str) -> str | None:
-        """One line (without its line end). Returns a complete payload when an event ends."""
-        if not line:
-            return self.flush()
-        if line.startswith(":"):
-            return None
-        name, _, value = line.partition(":")
-        if name == "data":
-            self._data.append(value[1:] if value.startswith(" ") else value)
-        return None
-
-    def flush(self) -> str | None:
-        if not self._data:
-            return None
-        payload = "\n".join(self._data)
-        self._data = []
-        return payload
-
-
-class ChunkInterpreter:
-    """Turns parsed chunk objects into stream events, tolerant of every shape servers send."""
-
-    def __init__(self, key: str | None = None) -> None:
-        self.finish_reason: str | None = None
-        self.saw_any = False
-        self._key = key  # only to redact it from error text
-
-    def events(self, chunk: Any) -> Iterable[StreamEvent]:
-        if not isinstance(chunk, dict):
-            raise ApiError("bad_response", "The server sent a piece of the answer in a shape this app does not know.",
-                           "Retry; if it keeps happening, the server is not OpenAI-compatible.")
-        if chunk.get("error") is not None:
-            yield StreamError(_stream_error(chunk["error"], self._key))
-            return
-        choices = chunk.get("choices")
-        if isinstance(choices, list):
-            for choice in choices[:1]:  # we never ask for n > 1
-                yield from self._choice(choice)
-        usage = chunk.get("usage")
-        if isinstance(usage, dict) and any(isinstance(usage.get(k), int) for k in ("prompt_tokens", "completion_tokens", "total_tokens")):
-            yield UsageEvent(_usage(usage))
-
-    def _choice(self, choice: Any) -> Iterable[StreamEvent]:
-        if not isinstance(choice, dict):
-            return
-        delta = choice.get("delta") or choice.get("message") or {}
-        if isinstance(delta, dict):
-            for field in ("reasoning_content", "reasoning"):
-                text = delta.get(field)
-                if isinstance(text, str) and text:
-                    self.saw_any = True
-                    if text := clean(text):
-                        yield ReasoningDelta(text)
-                    break
-            text = delta.get("content")
-            if isinstance(text, str) and text:
-                self.saw_any = True
-                if text := clean(text):
-                    yield ContentDelta(text)
-            tool_calls = delta.get("tool_calls")
-            if isinstance(tool_calls, list):
-                for position, call in enumerate(tool_calls):
-                    event = _tool_call_delta(call, position)
-                    if event is not None:
-                        self.saw_any = True
-                        yield event
-        reason = choice.get("finish_reason")
-        if isinstance(reason, str) and reason:
-            self.finish_reason = reason
-
-
-def _tool_call_delta(call: Any, position: int) -> ToolCallDelta | None:
-    if not isinstance(call, dict):
-        return None
-    index = call.get("index")
-    function = call.get("function") if isinstance(call.get("function"), dict) else {}
-    arguments = function.get("arguments")
-    return ToolCallDelta(
-        index=index if isinstance(index, int) else position,
-        id=call.get("id") if isinstance(call.get("id"), str) else None,
-        name=function.get("name") if isinstance(function.get("name"), str) else None,
-        arguments=arguments if isinstance(arguments, str) else "",
-    )
-
-
-def _usage(data: dict[str, Any]) -> Usage:
-    def num(key: str) -> int | None:
-        value = data.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    return Usage(num("prompt_tokens"), num("completion_tokens"), num("total_tokens"))
-
-
-# ---------------------------------------------------------------------------
-# Errors
-
-
-def _error_fields(body: Any) -> tuple[str, str, str]:
-    """(message, code, type) from whatever error shape a server used."""
-    if isinstance(body, dict):
-        err = body.get("error", body)
-        if isinstance(err, str):
-            return err, "", ""
-        if isinstance(err, dict):
-            message = err.get("message") or err.get("detail") or err.get("msg") or ""
-            return str(message), str(err.get("code") or ""), str(err.get("type") or "")
-        detail = body.get("detail") or body.get("message")
-        if detail:
-            return str(detail), "", ""
-    return "", "", ""
-
-
-def _trim(text: str, key: str | None) -> str:
-    text = " ".join(redact(clean(text), key).split())
-    return text if len(text) <= _DETAIL_LIMIT else text[: _DETAIL_LIMIT - 1] + "…"
-
-
-def _full_stop(text: str) -> str:
-    """``text`` ending in a full stop, so the hint that follows it starts a new sentence."""
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
-
-
-def _stream_error(err: Any, key: str | None = None) -> ApiError:
-    message, code, kind = _error_fields({"error": err})
-    detail = _trim(message or code or kind or "no details", key)
-    return ApiError("stream_error", f"The answer broke off with an error from the server: {_full_stop(detail)}",
-                    "The text so far is kept. Retry, or pick another model with ctrl+o.", detail=detail)
-
-
-def _retry_after(headers: httpx.Headers) -> float | None:
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        wait = float(value)
-        return max(0.0, wait) if math.isfinite(wait) else None
-    except ValueError:
-        return None  # an HTTP date: rare enough to ignore
-
-
-def error_from_response(status: int, body: bytes, headers: httpx.Headers, *, model: str | None = None,
-                        key: str | None = None) -> ApiError:
-    """Map an HTTP error response to an ApiError with a sentence and what to do."""
-    text = body.decode("utf-8", "replace")
-    try:
-        parsed: Any = json.loads(text) if text.strip() else None
-    except ValueError:
-        parsed = None
-    message, code, etype = _error_fields(parsed)
-    if parsed is None and text.strip():
-        looks_html = text.lstrip()[:1] == "<"
-        message = "it answered with an HTML page, not JSON" if looks_html else text
-    detail = _trim(message, key)
-    said = f": {_full_stop(detail)}" if detail else "."
-    lowered = f"{message} {code} {etype}".lower()
-    name = model or "this model"
-
-    if status == 401:
-        return ApiError("auth", f"Your API key was rejected ({status}).",
-                        "Set it in Settings (f2) or in APERTIS_API_KEY / STIMA_API_KEY.", status=status, detail=detail)
-    quota_code = code in _QUOTA_CODES or etype in _QUOTA_CODES
-    if status == 402 or (status == 403 and (quota_code or "quota" in lowered)) or (status == 429 and quota_code):
-        return ApiError("quota", f"Your account has run out of credit ({status}).",
-                        "Top up your balance, or pick a cheaper model with ctrl+o.", status=status, detail=detail)
-    if "model_not_found" in lowered or (status == 404 and "model" in lowered):
-        return ApiError("model_not_found", f"Model {name} is not available with your key ({status}).",
-                        "Pick another with ctrl+o.", status=status, detail=detail)
-    if status == 403:
-        return ApiError("forbidden", f"The server refused the request ({status}){said}",
-                        "Check that your key may use this model.", status=status, detail=detail)
-    if status == 429:
-        wait = _retry_after(headers)
-        hint = f"Wait {wait:g} s, then retry." if wait is not None else "Wait a moment, then retry."
-        return ApiError("rate_limited", f"Too many requests: the server is rate-limiting you ({status}).", hint,
-                        status=status, retry_after=wait, detail=detail)
-    if status >= 500:
-        return ApiError("server", f"The server had a problem ({status}){said}", "Retry in a moment.",
-                        status=status, detail=detail)
-    return ApiError("bad_request", f"The server rejected the request ({status}){said}",
-                    "Check the model and the parameters in Settings (f2).", status=status, detail=detail)
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc or url
-
-
-def error_from_exception(exc: Exception, base_url: str, timeouts: httpx.Timeout, *, started: bool) -> ApiError:
-    """Map a transport failure. ``started``: whether the answer had begun to arrive."""
-    host = _host(base_url)
-    if isinstance(exc, httpx.ConnectTimeout):
-        return ApiError("connect", f"Could not reach {host}: no answer within {timeouts.connect:g} s.",
-                        "Check your network and the base URL in Settings (f2).")
-    if isinstance(exc, (httpx.ConnectError, httpx.UnsupportedProtocol)):
-        return ApiError("connect", f"Could not reach {host}.", "Check your network and the base URL in Settings (f2).")
-    if isinstance(exc, httpx.TimeoutException):
-        what = "in the middle of the answer" if started else "before the answer began"
-        return ApiError("timeout", f"{host} went silent for {timeouts.read:g} s {what}.",
-                        "Retry; for slow models raise the read timeout in Settings (f2).")
-    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, httpx.NetworkError)):
-        if started:
-            return ApiError("cut", "The connection closed in the middle of the answer.",
-                            "The text so far is kept; retry for a full answer.")
-        return ApiError("connect", f"The connection to {host} failed before an answer arrived.",
-                        "Check your network, then retry.")
-    return ApiError("bad_response", f"The request to {host} failed ({type(exc).__name__}).", "Retry in a moment.")
+_RAW_LIMIT = 1 << 20  # bytes of a body that is not SSE kept to read it as JSON at its end
 
 
 # ---------------------------------------------------------------------------
@@ -314,10 +83,11 @@ class ApertisClient:
         except httpx.HTTPError as exc:
             raise error_from_exception(exc, self.base_url, self.timeouts, started=False) from None
         if response.status_code == 404:
-            raise ApiError("bad_response", f"{_host(self.base_url)} has no model list at this base URL (404).",
+            raise ApiError("bad_response", f"{host_of(self.base_url)} has no model list at this base URL (404).",
                            "Check the base URL in Settings (f2); it usually ends in /v1.", status=404)
         if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.content, response.headers, key=self._key)
+            raise error_from_response(response.status_code, response.content, response.headers, key=self._key,
+                                      host=host_of(self.base_url))
         try:
             payload = response.json()
         except ValueError:
@@ -339,8 +109,7 @@ class ApertisClient:
         return list(models.values())
 
     def _not_json(self) -> ApiError:
-        return ApiError("bad_response", f"{_host(self.base_url)} did not answer like an OpenAI-compatible API.",
-                        "Check the base URL in Settings (f2); it usually ends in /v1.")
+        return not_openai(self.base_url)
 
     # -- chat ----------------------------------------------------------------
 
@@ -399,56 +168,67 @@ class ApertisClient:
             yield StreamError(self._no_key())
             return
         body = self._body(model, messages, params, True, tools, tool_choice)
-        interpreter = ChunkInterpreter(self._key)
+        interpreter = ChunkInterpreter(self._key, model)
         decoder = SSEDecoder()
         done = False
-        saw_payload = False
+        saw_event = False
+        raw: list[str] = []  # the body's lines until it proves to be SSE: it may be plain JSON
+        raw_size = 0
         try:
             async with self._http.stream("POST", f"{self.base_url}/chat/completions", json=body,
                                          headers={"Accept": "text/event-stream"}) as response:
                 if response.status_code >= 400:
                     content = await response.aread()
                     yield StreamError(error_from_response(response.status_code, content, response.headers,
-                                                          model=model, key=self._key))
+                                                          model=model, key=self._key, host=host_of(self.base_url)))
                     return
                 async for line in response.aiter_lines():
-                    payload = decoder.feed(line)
-                    if payload is None:
+                    event = decoder.feed(line)
+                    if event is None:
+                        if not saw_event and raw_size < _RAW_LIMIT:
+                            raw.append(line)
+                            raw_size += len(line)
                         continue
-                    saw_payload = True
-                    if payload.strip() == "[DONE]":
+                    saw_event = True
+                    if self._is_done(event):
                         done = True
                         break
-                    for event in self._events(payload, interpreter):
-                        yield event
-                        if isinstance(event, StreamError):
+                    for item in self._events(event, interpreter):
+                        yield item
+                        if isinstance(item, StreamError):
                             return
                 if not done:
                     # A last event without its blank line still counts.
-                    payload = decoder.flush()
-                    saw_payload = saw_payload or payload is not None
-                    if payload is not None and payload.strip() != "[DONE]":
-                        for event in self._events(payload, interpreter):
-                            yield event
-                            if isinstance(event, StreamError):
-                                return
-                    elif payload is not None:
+                    event = decoder.flush()
+                    if event is not None and self._is_done(event):
                         done = True
+                    elif event is not None:
+                        saw_event = True
+                        for item in self._events(event, interpreter):
+                            yield item
+                            if isinstance(item, StreamError):
+                                return
         except httpx.HTTPError as exc:
             yield StreamError(error_from_exception(exc, self.base_url, self.timeouts, started=interpreter.saw_any))
             return
         if done or interpreter.finish_reason is not None:
             yield Finish(interpreter.finish_reason)
-        elif not saw_payload:  # an HTML page or some other JSON: the base URL is wrong
-            yield StreamError(self._not_json())
+        elif not saw_event:  # not SSE: a JSON body (an error, or a whole completion), or the wrong URL
+            for item in self._whole(parse_json("\n".join(raw)), interpreter):
+                yield item
         else:
             yield StreamError(ApiError("cut", "The answer ended before the server said it was finished.",
                                        "The text so far is kept; retry for a full answer."))
 
-    def _events(self, payload: str, interpreter: ChunkInterpreter) -> Iterable[StreamEvent]:
-        try:
-            chunk = json.loads(payload)
-        except ValueError:
+    @staticmethod
+    def _is_done(event: SSEEvent) -> bool:
+        return not event.is_error and event.data.strip() == "[DONE]"
+
+    def _events(self, event: SSEEvent, interpreter: ChunkInterpreter) -> list[StreamEvent]:
+        chunk = parse_json(event.data)
+        if event.is_error:
+            return [interpreter.error_frame(chunk, event.data)]
+        if chunk is None:
             return [StreamError(ApiError(
                 "bad_response", "The server sent a piece of the answer that is not valid JSON, so words may be missing.",
                 "The text so far is kept; retry for a full answer."))]
@@ -456,6 +236,36 @@ class ApertisClient:
             return list(interpreter.events(chunk))
         except ApiError as exc:
             return [StreamError(exc)]
+
+    def _whole(self, payload: Any, interpreter: ChunkInterpreter) -> list[StreamEvent]:
+        """The events of a whole JSON answer: an error in any shape, or a non-streamed completion
+        (its ``message`` read as the one delta). Anything else: not an OpenAI-compatible server."""
+        try:
+            events = list(interpreter.events(payload)) if payload is not None else []
+        except ApiError:
+            events = []
+        if any(isinstance(event, StreamError) for event in events):
+            return events
+        choices = payload.get("choices") if isinstance(payload, dict) else None
+        first = choices[0] if isinstance(choices, list) and choices else None
+        if isinstance(first, dict) and isinstance(first.get("message", first.get("delta")), dict):
+            return [*events, Finish(interpreter.finish_reason)]
+        return [StreamError(self._not_json())]
+
+    async def _complete_events(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
+                               tools: list[dict[str, Any]] | None, tool_choice: Any) -> list[StreamEvent]:
+        if not self._key or self._bad_key:
+            return [StreamError(self._no_key())]
+        body = self._body(model, messages, params, False, tools, tool_choice)
+        log.info("complete %s: %d messages", model, len(messages))
+        try:
+            response = await self._http.post(f"{self.base_url}/chat/completions", json=body)
+        except httpx.HTTPError as exc:
+            return [StreamError(error_from_exception(exc, self.base_url, self.timeouts, started=False))]
+        if response.status_code >= 400:
+            return [StreamError(error_from_response(response.status_code, response.content, response.headers,
+                                                    model=model, key=self._key, host=host_of(self.base_url)))]
+        return self._whole(parse_json(response.text), ChunkInterpreter(self._key, model))
 
     async def complete(
         self,
@@ -467,34 +277,30 @@ class ApertisClient:
         tool_choice: Any = None,
     ) -> Completion:
         """One whole (non-streamed) completion. Raises :class:`ApiError`."""
-        if not self._key or self._bad_key:
-            raise self._no_key()
-        body = self._body(model, messages, params, False, tools, tool_choice)
-        try:
-            response = await self._http.post(f"{self.base_url}/chat/completions", json=body)
-        except httpx.HTTPError as exc:
-            raise error_from_exception(exc, self.base_url, self.timeouts, started=False) from None
-        if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.content, response.headers, model=model, key=self._key)
-        try:
-            payload = response.json()
-        except ValueError:
-            raise self._not_json() from None
-        if isinstance(payload, dict) and payload.get("error") is not None:
-            raise _stream_error(payload["error"], self._key)
-        choices = payload.get("choices") if isinstance(payload, dict) else None
-        if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-            raise self._not_json()
-        message = choices[0].get("message") or {}
-        if not isinstance(message, dict):
-            raise self._not_json()
-        reasoning = message.get("reasoning_content") or message.get("reasoning") or ""
-        tool_calls = message.get("tool_calls")
-        usage = payload.get("usage")
-        return Completion(
-            content=clean(message.get("content") or "") if isinstance(message.get("content"), str) else "",
-            reasoning=clean(reasoning) if isinstance(reasoning, str) else "",
-            tool_calls=tool_calls if isinstance(tool_calls, list) else None,
-            usage=_usage(usage) if isinstance(usage, dict) else None,
-            finish_reason=choices[0].get("finish_reason"),
-        )
+        reply = ReplyAccumulator.of(await self._complete_events(model, messages, params, tools, tool_choice))
+        if reply.error is not None:
+            raise reply.error
+        return reply.completion()
+
+    async def chat(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        params: ChatParams | None = None,
+        *,
+        stream: bool = True,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: Any = None,
+    ) -> AsyncIterator[StreamEvent]:
+        """The answer's events, streamed or (``stream=False``) all at once when it is whole;
+        either way the last is :class:`Finish` or :class:`StreamError`."""
+        if stream:
+            events = self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
+            try:
+                async for event in events:
+                    yield event
+            finally:
+                await events.aclose()
+        else:
+            for event in await self._complete_events(model, messages, params, tools, tool_choice):
+                yield event

@@ -45,9 +45,10 @@ class ReasoningDelta:
 
 @dataclass(frozen=True)
 class ToolCallDelta:
-    """A fragment of a tool call; fragments with the same ``index`` belong together."""
+    """A fragment of a tool call. ``ReplyAccumulator`` joins them: by ``id``, then by ``index``
+    (None where the server sends none)."""
 
-    index: int
+    index: int | None = None
     id: str | None = None
     name: str | None = None
     arguments: str = ""

@@ -66,6 +66,7 @@ ErrorKind = Literal[
     "forbidden",  # 403 other than quota
     "model_not_found",  # 404 / 503 model_not_found
     "rate_limited",  # 429
+    "context_length",  # the conversation is too long for the model (any status, or in the stream)
     "bad_request",  # other 4xx
     "server",  # 5xx
     "connect",  # could not reach the server

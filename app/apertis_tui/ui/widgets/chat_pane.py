@@ -2,17 +2,17 @@
 streams its answers.
 
 Data goes one way: prompt -> store (the user message is saved first) -> worker
-(``client.stream_chat``) -> message widget (+ a store flush every second) -> store (final state).
+(``client.chat``) -> ``ReplyAccumulator`` and message widget -> store (``ReplySaver``: the row
+first, the text so far twice a second, the final state).
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import work
@@ -25,24 +25,22 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState
 
 from ...core import logs
-from ...core.store import StoreError, now_iso
+from ...core.store import StoreError
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import ApiError, Chat, ChatParams
 from .message_list import MessageList
 from .message_view import MessageView
+from ..pacing import STATUS_EVERY, YIELD_EVERY
 from .prompt_slot import PromptSlot
+from .reply_saver import ReplySaver
 from .status_line import StatusLine, StreamStats
 
 if TYPE_CHECKING:
     from ..app import ApertisApp
-    from ...core.events import ToolCallDelta
     from .prompt_input import PromptInput
 
 log = logging.getLogger(__name__)
-YIELD_EVERY = 0.008  # seconds of stream handling before the event loop gets a turn
-STATUS_EVERY = 0.25  # seconds between status-line updates while streaming (each costs a frame)
-FLUSH_EVERY = 0.5  # seconds between saves of a streaming answer: about the most a crash can lose
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
 
@@ -55,30 +53,6 @@ class ChatTitle(Static):
     DEFAULT_CSS = """
     ChatTitle { height: 1; padding: 0 1; }
     """
-
-
-class _Reply:
-    """What one answer has gathered so far."""
-
-    def __init__(self) -> None:
-        self.content: list[str] = []
-        self.reasoning: list[str] = []
-        self.tool_calls: dict[int, dict[str, Any]] = {}
-        self.error: ApiError | None = None
-
-    def tool_call(self, delta: ToolCallDelta) -> None:
-        call = self.tool_calls.setdefault(
-            delta.index, {"id": None, "type": "function", "function": {"name": "", "arguments": ""}}
-        )
-        if delta.id:
-            call["id"] = delta.id
-        if delta.name:
-            call["function"]["name"] += delta.name
-        call["function"]["arguments"] += delta.arguments
-
-    @property
-    def tool_call_list(self) -> list[dict[str, Any]] | None:
-        return [self.tool_calls[i] for i in sorted(self.tool_calls)] or None
 
 
 class ChatPane(Vertical):
@@ -311,111 +285,54 @@ class ChatPane(Vertical):
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def _reply(self, model: str) -> None:
-        from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, ToolCallDelta, UsageEvent
+        from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
+        from ...core.reply import ReplyAccumulator
 
         assert self.chat is not None
-        app, store, chat = self.tui, self.tui.store, self.chat
-        try:
-            message = store.start_assistant(chat.id, model)
-        except StoreError as error:
-            app.notify(f"{error} No answer was asked for.", title="Not sent", severity="error", timeout=20)
+        app, chat = self.tui, self.chat
+        saver = ReplySaver(app, chat.id)
+        message = saver.start(model)
+        if message is None:
             return
-        unsaved: StoreError | None = None  # the first failed save: said once, the answer goes on
         view = self.messages.add(message, streaming=True)
-        context = store.context(chat.id)
-        params = app.params_for(chat)
+        context = app.store.context(chat.id)
         stats = StreamStats(model=model, started=time.monotonic())
-        reply = _Reply()
-        status = "stopped"  # unless the stream ends some other way
+        reply = ReplyAccumulator()
         self.status.waiting(stats)
-        last_flush = last_yield = time.monotonic()
+        last_yield = time.monotonic()
         last_status = 0.0
         try:
-            if app.settings.stream:
-                async for event in app.client.stream_chat(model, context, params):
-                    if isinstance(event, ContentDelta):
-                        reply.content.append(event.text)
-                        view.append(content=event.text)
-                        stats.token()
-                    elif isinstance(event, ReasoningDelta):
-                        reply.reasoning.append(event.text)
-                        view.append(reasoning=event.text)
-                        stats.token()
-                    elif isinstance(event, ToolCallDelta):
-                        reply.tool_call(event)
-                    elif isinstance(event, UsageEvent):
-                        stats.usage = event.usage
-                    elif isinstance(event, Finish):
-                        status = "complete"
-                    elif isinstance(event, StreamError):
-                        reply.error = event.error
-                        status = "error"
-                    now = time.monotonic()
-                    if now - last_yield >= YIELD_EVERY:
-                        # A fast server keeps the socket full, and then this loop never waits:
-                        # let keystrokes and redraws in now and then.
-                        await asyncio.sleep(0)
-                        last_yield = now = time.monotonic()
-                    if now - last_flush >= FLUSH_EVERY:
-                        try:
-                            store.flush_partial(message.id, "".join(reply.content), "".join(reply.reasoning))
-                        except StoreError as error:
-                            if unsaved is None:
-                                app.notify(f"{error} The answer goes on, but is not being saved.",
-                                           title="Not saved", severity="error", timeout=20)
-                            unsaved = error
-                        last_flush = now
-                    if now - last_status >= STATUS_EVERY:
-                        self.status.streaming(stats)
-                        last_status = now
-            else:
-                try:
-                    completion = await app.client.complete(model, context, params)
-                except ApiError as error:
-                    reply.error, status = error, "error"
-                else:
-                    reply.content.append(completion.content)
-                    reply.reasoning.append(completion.reasoning)
-                    view.append(content=completion.content, reasoning=completion.reasoning)
-                    stats.usage = completion.usage
-                    for index, call in enumerate(completion.tool_calls or []):
-                        reply.tool_calls[index] = call
-                    status = "complete"
-        except asyncio.CancelledError:
-            status = "stopped"
-            raise
+            async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream):
+                reply.feed(event)
+                if isinstance(event, ContentDelta):
+                    view.append(content=event.text)
+                    stats.token()
+                elif isinstance(event, ReasoningDelta):
+                    view.append(reasoning=event.text)
+                    stats.token()
+                elif isinstance(event, UsageEvent):
+                    stats.usage = event.usage
+                now = time.monotonic()
+                if now - last_yield >= YIELD_EVERY:
+                    # A fast server keeps the socket full, and then this loop never waits:
+                    # let keystrokes and redraws in now and then.
+                    await asyncio.sleep(0)
+                    last_yield = now = time.monotonic()
+                saver.flush(reply, now)
+                if now - last_status >= STATUS_EVERY:
+                    self.status.streaming(stats)
+                    last_status = now
         except Exception as exc:  # a bug of ours: keep the text, say so, keep the app alive
             log.exception("reply to chat %s failed", chat.id)
             where = f" Details are in {logs.current_path}." if logs.current_path else ""
-            reply.error = ApiError("bad_response", f"Something went wrong inside apertis-tui ({type(exc).__name__}).",
-                                   f"The text so far is kept.{where}")
-            status = "error"
+            reply.feed(StreamError(ApiError(
+                "bad_response", f"Something went wrong inside apertis-tui ({type(exc).__name__}).",
+                f"The text so far is kept.{where}")))
         finally:
-            usage = stats.usage
+            # No end: stopped (escape cancels the worker; CancelledError passes through here).
+            status = "complete" if isinstance(reply.end, Finish) else "error" if reply.end else "stopped"
             duration = time.monotonic() - stats.started
-            try:
-                final = store.finish_message(
-                    message.id,
-                    content="".join(reply.content),
-                    reasoning="".join(reply.reasoning),
-                    status=status,
-                    error=reply.error.sentence if reply.error else None,
-                    prompt_tokens=usage.prompt_tokens if usage else None,
-                    completion_tokens=usage.completion_tokens if usage else None,
-                    ttft_ms=round(stats.ttft * 1000) if stats.ttft is not None else None,
-                    duration_ms=round(duration * 1000),
-                    tool_calls=reply.tool_call_list,
-                )
-            except StoreError as error:  # keep what arrived on screen, say it is not in the history
-                if unsaved is None:
-                    app.notify(f"{error} This answer is shown but was not saved.", title="Not saved",
-                               severity="error", timeout=20)
-                final = dataclasses.replace(message, content="".join(reply.content),
-                                            reasoning="".join(reply.reasoning), status=status,
-                                            error=reply.error.sentence if reply.error else None,
-                                            finished_at=now_iso())
-            if final is not None:
-                view.finish(final)
+            view.finish(saver.finish(reply, status, stats, duration))
             if self.is_attached:  # the chat may have been closed while it answered
                 self.status.finished(status, stats, duration)
                 self.call_later(self.refresh_bindings)

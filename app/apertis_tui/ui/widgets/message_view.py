@@ -24,12 +24,7 @@ from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
 from .layout_once import LayoutOnce
 
-_MIN_FRAME = 1 / 20  # a streamed answer is redrawn at most 20 times a second
-_MAX_FRAME = 0.25
-_RENDER_BUDGET = 0.02  # seconds of Markdown rendering per redraw of a streaming answer
-_CATCH_UP_BUDGET = 0.03  # ... and once it has all arrived, while rendering is still behind
-_CATCH_UP_FRAME = 0.004
-_END_MARGIN = 8  # lines rendered beyond the view's height when its end comes first
+from ..pacing import CATCH_UP_BUDGET, CATCH_UP_FRAME, END_MARGIN, MAX_FRAME, MIN_FRAME, RENDER_BUDGET
 
 
 def local_time(iso: str | None) -> str:
@@ -117,7 +112,7 @@ class MessageView(LayoutOnce, Widget):
         self._width = 0
         self._dirty = True
         self._timer: Timer | None = None
-        self._frame = _MIN_FRAME
+        self._frame = MIN_FRAME
         if message.content:
             self.body.append(message.content)
         if message.reasoning:
@@ -172,11 +167,11 @@ class MessageView(LayoutOnce, Widget):
         before = len(self._lines)
         self._build(self._width)
         # Give the event loop room: a redraw that took long is not repeated at once.
-        self._frame = min(_MAX_FRAME, max(_MIN_FRAME, 2 * (time.perf_counter() - started)))
+        self._frame = min(MAX_FRAME, max(MIN_FRAME, 2 * (time.perf_counter() - started)))
         self.refresh(layout=len(self._lines) != before)
         if self.body.behind:  # a burst is still being rendered: carry on next frame
             if not self.streaming:  # nothing else is arriving: catch up, yielding briefly
-                self._frame = _CATCH_UP_FRAME
+                self._frame = CATCH_UP_FRAME
             self._invalidate()
 
     # -- drawing -------------------------------------------------------------
@@ -204,7 +199,7 @@ class MessageView(LayoutOnce, Widget):
                 lines.append(Strip.blank(0))
         # An answer that arrived live is rendered a budget at a time, to its end, even after
         # it finished; a stored one is rendered whole when first shown.
-        budget = (_RENDER_BUDGET if self.streaming else _CATCH_UP_BUDGET) if self._live else None
+        budget = (RENDER_BUDGET if self.streaming else CATCH_UP_BUDGET) if self._live else None
         end_first = self._end_in_view() if self._live else 0
         if end_first and budget is not None and self.streaming:
             budget /= 2  # what scrolled past is out of sight: fill it in more slowly while text arrives
@@ -223,7 +218,7 @@ class MessageView(LayoutOnce, Widget):
             return 0
         # The screen's height bounds the list's; asking the list for its own size could make
         # Textual lay the screen out again in the middle of this (a layout asks for our height).
-        return self.app.size.height + _END_MARGIN
+        return self.app.size.height + END_MARGIN
 
     def _label_strip(self) -> Strip:
         msg = self.message
