@@ -150,14 +150,16 @@ def test_update_chat_changes_only_given_fields(history: History, db_path: Path) 
     assert archived.archived and archived.updated_at == "2000-01-01T00:00:00.000Z"  # no bump
     assert (archived.title, archived.model, archived.system_prompt) == ("old", "m1", "sys")
 
-    renamed = history.update_chat(chat.id, title="new")
-    assert renamed.title == "new" and renamed.updated_at > "2000"
-    assert renamed.system_prompt == "sys" and renamed.archived
+    changed = history.update_chat(chat.id, model="m1b")
+    assert changed.model == "m1b" and changed.updated_at > "2000"  # a setting is activity
+    assert (changed.title, changed.system_prompt) == ("old", "sys") and changed.archived
+    with pytest.raises(TypeError):
+        history.update_chat(chat.id, title="new")  # one way to set a title: rename_chat
 
     cleared = history.update_chat(chat.id, system_prompt=None, model="m2", params=ChatParams(top_p=0.5))
     assert cleared.system_prompt is None and cleared.model == "m2"
     assert cleared.params == ChatParams(top_p=0.5)
-    assert history.update_chat(12345, title="x") is None
+    assert history.update_chat(12345, model="x") is None
 
 
 def test_delete_chat_removes_messages_and_search_entries(history: History, db_path: Path) -> None:
@@ -443,7 +445,7 @@ def test_search_follows_edits(history: History, db_path: Path) -> None:
     reply = history.start_assistant(cid, "m")
     history.flush_partial(reply.id, "draft walrus")
     history.finish_message(reply.id, content="final narwhal", status="complete")
-    history.update_chat(cid, title="second name")
+    history.rename_chat(cid, "second name")
     assert history.search("walrus") == []
     assert [h.message_id for h in history.search("narwhal")] == [reply.id]
     assert history.search("first") == [] and history.search("second")

@@ -135,20 +135,17 @@ class Chats(HistoryFile):
         self,
         chat_id: int,
         *,
-        title: str | None = None,
         model: str | None = None,
         system_prompt: str | None = _UNSET,
         params: ChatParams | None = None,
         archived: bool | None = None,
     ) -> Chat | None:
-        """Change only the given fields; returns the chat (None if it does not exist).
+        """Change only the given settings; returns the chat (None if it does not exist).
 
-        Edits bump ``updated_at``; archiving alone does not, so an archived chat
-        comes back to its old place when restored.
+        Settings bump ``updated_at``; archiving alone does not, so an archived chat
+        comes back to its old place when restored. The title is ``rename_chat``'s.
         """
         changes: dict[str, Any] = {}
-        if title is not None:
-            changes["title"] = title
         if model is not None:
             changes["model"] = model
         if system_prompt is not _UNSET:
