@@ -3,7 +3,7 @@
 Used by tests/test_snapshots.py and scripts/screenshots.py. The app itself is not changed:
 the names it reads the time through are swapped for fixed ones while ``frozen()`` is active.
 
-- ``core.store.now_iso`` (every ``created_at`` / ``updated_at``) -> a clock that starts at a
+- ``now_iso`` in the store's modules (every ``created_at`` / ``updated_at``) -> a clock that starts at a
   fixed moment and moves ``step`` seconds per call; ``clock.at(moment)`` moves it (to give
   stored chats different ages).
 - ``datetime`` in ``message_view`` (is a message from today?) and ``history`` ("2 h ago")
@@ -34,7 +34,7 @@ NOW = datetime(2025, 6, 12, 16, 20, tzinfo=timezone.utc)  # "now", for every pic
 
 
 class IsoClock:
-    """Stands in for ``core.store.now_iso``: ISO-8601 UTC text, ``step`` seconds further per call."""
+    """Stands in for the store's ``now_iso``: ISO-8601 UTC text, ``step`` seconds further per call."""
 
     def __init__(self, start: datetime, step: float) -> None:
         self.moment = start
@@ -76,7 +76,9 @@ class TickingTime:
 # (module, attribute) -> what stands in for it; see the module docstring.
 _STORE = "apertis_tui.core.store"
 _TARGETS = (
-    (_STORE, "now_iso"),
+    (f"{_STORE}.opening", "now_iso"),  # each store module that stamps rows reads the clock by this name
+    (f"{_STORE}.chats", "now_iso"),
+    (f"{_STORE}.messages", "now_iso"),
     ("apertis_tui.ui.widgets.message_view", "datetime"),
     ("apertis_tui.ui.screens.history", "datetime"),
     ("apertis_tui.ui.widgets.chat_pane", "time"),

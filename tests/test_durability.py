@@ -19,6 +19,7 @@ import pytest
 
 from apertis_tui.core.store import History
 from tests.fake_server import count_tokens, long_markdown
+from tests.store_helpers import list_chats
 
 RATE = 200  # tokens per second
 
@@ -88,7 +89,7 @@ def test_sigkill_mid_answer_keeps_the_text_that_had_arrived(tmp_path, fake_serve
 
     with History(db) as store:  # the next start
         assert store.recovered == 1
-        chat = store.list_chats()[0]
+        chat = list_chats(store)[0]
         user, answer = store.messages(chat.id)
         assert user.content == "tokens=20000"
         assert answer.status == "interrupted" and answer.content == content and answer.model == "test/long"

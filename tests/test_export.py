@@ -1,4 +1,4 @@
-"""core/export.py: a chat to Markdown and to JSON, and writing the file."""
+"""core/store/export.py: a chat to Markdown and to JSON, and writing the file."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from apertis_tui.core.export import (
+from apertis_tui.core.store.export import (
     JSON_FORMAT,
     ExportError,
     ExportExists,

@@ -19,7 +19,7 @@ from textual import events
 
 import tests.fake_server as fake_module
 from apertis_tui.core.api import ApertisClient
-from apertis_tui.core.export import chat_to_json, chat_to_markdown
+from apertis_tui.core.store.export import chat_to_json, chat_to_markdown
 from apertis_tui.ui.screens.history import HistoryScreen
 from apertis_tui.ui.screens.model_picker import ModelPicker
 from tests.conftest import screen_text, wait_for

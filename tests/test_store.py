@@ -1,4 +1,4 @@
-"""History (core/store.py) against real SQLite files."""
+"""History (the core/store package) against real SQLite files."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from apertis_tui.core.store import (
     set_aside,
 )
 from apertis_tui.core.types import HIGHLIGHT_END, HIGHLIGHT_START, ChatParams
+from tests.store_helpers import fts_ok, list_chats, set_updated_at
 
 # ---------------------------------------------------------------------------
 # fixtures and helpers
@@ -40,23 +41,6 @@ def history(db_path: Path):
     h = History(db_path)
     yield h
     h.close()
-
-
-def fts_ok(path: Path) -> None:
-    """FTS5's own check that both indexes match their content tables."""
-    conn = sqlite3.connect(path)
-    try:
-        for table in ("messages_fts", "chats_fts"):
-            conn.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
-    finally:
-        conn.close()
-
-
-def set_updated_at(path: Path, chat_id: int, value: str) -> None:
-    conn = sqlite3.connect(path)
-    with conn:
-        conn.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (value, chat_id))
-    conn.close()
 
 
 # ---------------------------------------------------------------------------
@@ -138,21 +122,21 @@ def test_list_chats_newest_activity_first_and_paging(history: History, db_path: 
     ids = [history.create_chat("m", title=f"c{i}").id for i in range(5)]
     for chat_id in ids:  # identical times: the id breaks the tie, newest first
         set_updated_at(db_path, chat_id, "2026-01-01T00:00:00.000Z")
-    assert [c.id for c in history.list_chats()] == ids[::-1]
+    assert [c.id for c in list_chats(history)] == ids[::-1]
 
     history.add_message(ids[1], "user", "bump")
-    listed = [c.id for c in history.list_chats()]
+    listed = [c.id for c in list_chats(history)]
     assert listed[0] == ids[1]
-    assert [c.id for c in history.list_chats(limit=2, offset=1)] == listed[1:3]
-    assert history.list_chats(limit=2, offset=10) == []
+    assert [c.id for c in list_chats(history, limit=2, offset=1)] == listed[1:3]
+    assert list_chats(history, limit=2, offset=10) == []
 
 
 def test_archived_chats_are_listed_and_counted_apart(history: History) -> None:
     a, b, c = (history.create_chat("m").id for _ in range(3))
     history.update_chat(b, archived=True)
-    assert [x.id for x in history.list_chats()] == [c, a]
-    assert [x.id for x in history.list_chats(archived=True)] == [b]
-    assert {x.id for x in history.list_chats(archived=None)} == {a, b, c}
+    assert [x.id for x in list_chats(history)] == [c, a]
+    assert [x.id for x in list_chats(history, archived=True)] == [b]
+    assert {x.id for x in list_chats(history, archived=None)} == {a, b, c}
     assert history.count_chats() == 2
     assert history.count_chats(archived=True) == 1
     assert history.count_chats(archived=None) == 3
@@ -166,14 +150,16 @@ def test_update_chat_changes_only_given_fields(history: History, db_path: Path) 
     assert archived.archived and archived.updated_at == "2000-01-01T00:00:00.000Z"  # no bump
     assert (archived.title, archived.model, archived.system_prompt) == ("old", "m1", "sys")
 
-    renamed = history.update_chat(chat.id, title="new")
-    assert renamed.title == "new" and renamed.updated_at > "2000"
-    assert renamed.system_prompt == "sys" and renamed.archived
+    changed = history.update_chat(chat.id, model="m1b")
+    assert changed.model == "m1b" and changed.updated_at > "2000"  # a setting is activity
+    assert (changed.title, changed.system_prompt) == ("old", "sys") and changed.archived
+    with pytest.raises(TypeError):
+        history.update_chat(chat.id, title="new")  # one way to set a title: rename_chat
 
     cleared = history.update_chat(chat.id, system_prompt=None, model="m2", params=ChatParams(top_p=0.5))
     assert cleared.system_prompt is None and cleared.model == "m2"
     assert cleared.params == ChatParams(top_p=0.5)
-    assert history.update_chat(12345, title="x") is None
+    assert history.update_chat(12345, model="x") is None
 
 
 def test_delete_chat_removes_messages_and_search_entries(history: History, db_path: Path) -> None:
@@ -335,7 +321,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 
     with History(db_path) as h:
         assert h.recovered == 1
-        chat = h.list_chats()[0]
+        chat = list_chats(h)[0]
         reply = h.messages(chat.id)[-1]
         assert (reply.content, reply.status) == ("once upon a", "interrupted")
         assert reply.finished_at is not None
@@ -368,7 +354,7 @@ def test_two_histories_writing_from_threads_lose_nothing(db_path: Path) -> None:
                 reply = h.start_assistant(cid, "m")
                 h.flush_partial(reply.id, "part")
                 h.finish_message(reply.id, content=f"{tag} answer {i}", status="complete")
-                h.list_chats()
+                list_chats(h)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -384,7 +370,7 @@ def test_two_histories_writing_from_threads_lose_nothing(db_path: Path) -> None:
         assert not errors, errors
         for h in (first, second):
             assert h.count_chats() == 2
-            for chat in h.list_chats():
+            for chat in list_chats(h):
                 assert len(h.messages(chat.id)) == 2 * rounds
         assert len(first.search("alpha answer")) == 50  # the default limit; all rows indexed
     finally:
@@ -459,7 +445,7 @@ def test_search_follows_edits(history: History, db_path: Path) -> None:
     reply = history.start_assistant(cid, "m")
     history.flush_partial(reply.id, "draft walrus")
     history.finish_message(reply.id, content="final narwhal", status="complete")
-    history.update_chat(cid, title="second name")
+    history.rename_chat(cid, "second name")
     assert history.search("walrus") == []
     assert [h.message_id for h in history.search("narwhal")] == [reply.id]
     assert history.search("first") == [] and history.search("second")

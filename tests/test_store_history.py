@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 
 from apertis_tui.core.store import SCHEMA_VERSION, History, migrate, now_iso
-from tests.test_store import fts_ok, set_updated_at
+from tests.store_helpers import fts_ok, list_chats, set_updated_at
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_chat_page_matches_list_chats_page_after_page(history: History, db_path:
     for chat_id in ids[5:10]:  # ties on updated_at: the id decides, newest first
         set_updated_at(db_path, chat_id, "2030-01-01T00:00:00.000Z")
     history.update_chat(ids[3], archived=True)
-    expected = [c.id for c in history.list_chats(limit=100)]
+    expected = [c.id for c in list_chats(history, limit=100)]
     seen, after = [], None
     while True:
         page = history.chat_page(after=after, limit=4)
@@ -81,19 +81,6 @@ def test_get_messages_by_id(history: History) -> None:
     assert sorted(found) == [ids[0], ids[2]] and found[ids[2]].content == "m2"
     many = history.get_messages(list(range(1, 1200)))  # more ids than one statement may bind
     assert sorted(many) == ids
-
-
-def test_messages_from_one_message_to_the_end_with_context(history: History) -> None:
-    chat = history.create_chat("m")
-    other = history.create_chat("m")
-    ids = []
-    for i in range(10):
-        ids.append(history.add_message(chat.id, "user", f"m{i}").id)
-        history.add_message(other.id, "user", "elsewhere")
-    assert [m.id for m in history.messages_from(chat.id, ids[6])] == ids[6:]
-    assert [m.id for m in history.messages_from(chat.id, ids[6], before=2)] == ids[4:]
-    assert [m.id for m in history.messages_from(chat.id, ids[1], before=5)] == ids
-    assert all(m.chat_id == chat.id for m in history.messages_from(chat.id, ids[0], before=3))
 
 
 def test_fts_tables_have_prefix_indexes(history: History) -> None:

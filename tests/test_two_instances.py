@@ -21,6 +21,7 @@ from apertis_tui.core.logs import setup_logging
 from tests.conftest import wait_for
 from tests.fake_server import long_markdown
 from tests.pty_app import PtyApp
+from tests.store_helpers import list_chats
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs a Linux pseudo-terminal")
 
@@ -144,7 +145,7 @@ async def test_a_prompt_from_the_command_line_starts_a_new_chat_even_when_chats_
     assert len(old_chat) == 1
     app = make_app(session=session, prompt="a new question", model="claude-sonnet-4-20250514")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: len(app.store.list_chats()) == 2 or len(app.store.messages(old_chat[0])) > 2,
+        await wait_for(pilot, lambda: len(list_chats(app.store)) == 2 or len(app.store.messages(old_chat[0])) > 2,
                        what="the prompt to be sent")
         await app.workers.wait_for_complete()
         assert [m.content for m in app.store.messages(old_chat[0])][0] == "an older chat"

@@ -185,7 +185,7 @@ def _search(store, args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .cli import open_store
     from .core import config
-    from .core.export import ExportError, ExportExists, export_chat, format_for_path, write_export
+    from .core.store.export import ExportError, ExportExists, export_chat, format_for_path, write_export
 
     path = _db_path(args)
     if not path.exists():

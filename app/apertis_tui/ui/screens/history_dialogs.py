@@ -16,7 +16,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput
-from ...core.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
+from ...core.store.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
 from ...core.store import StoreError
 from ...core.text import one_line
 from ...core.types import Chat

@@ -12,12 +12,15 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .. import APP_NAME, __version__
-from .store import History, now_iso
-from .text import clean, one_line, redact
-from .types import Chat, Message
+from ... import APP_NAME, __version__
+from ..text import clean, one_line, redact
+from ..types import Chat, Message
+from .opening import now_iso
+
+if TYPE_CHECKING:
+    from . import History
 
 __all__ = [
     "FORMATS",

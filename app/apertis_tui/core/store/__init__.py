@@ -1,0 +1,33 @@
+"""The chat history: one SQLite file, managed with sqlite-utils. No Textual import here.
+
+One module per job: ``opening`` (the file, its errors, crash recovery, the guarded
+connection), ``migrations`` (the schema), ``chats``, ``messages``, ``search`` and ``export``
+(a chat as a file). ``History`` puts the per-job parts together: it is the one object
+callers hold.
+"""
+
+from __future__ import annotations
+
+from .chats import Chats, ChatSummary
+from .messages import Messages
+from .migrations import MIGRATION_NAMES, SCHEMA_VERSION, migrate, schema_version
+from .opening import StoreCorrupt, StoreError, now_iso, set_aside
+from .search import Search, fts_query
+
+__all__ = [
+    "History",
+    "ChatSummary",
+    "StoreError",
+    "StoreCorrupt",
+    "SCHEMA_VERSION",
+    "MIGRATION_NAMES",
+    "migrate",
+    "schema_version",
+    "fts_query",
+    "now_iso",
+    "set_aside",
+]
+
+
+class History(Chats, Messages, Search):
+    """The chat history file. Open it once per process; close it at exit."""

@@ -1,0 +1,175 @@
+"""Chats in the history: create, read, list a page at a time, change, rename, delete."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+from ..text import clean
+from ..types import Chat, ChatParams
+from .opening import HistoryFile, now_iso
+
+CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at"
+_UNSET: Any = object()  # "not given", where None is a meaningful value
+
+
+def chat_from_row(row: sqlite3.Row) -> Chat:
+    # Text read back is cleaned again: another program, an older version or a copied file may
+    # have put escape sequences in the history, and it is shown in a terminal.
+    return Chat(
+        id=row["id"],
+        title=clean(row["title"]),
+        model=clean(row["model"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        system_prompt=row["system_prompt"],
+        params=ChatParams.from_dict(json.loads(row["params"] or "{}")),
+        archived=bool(row["archived"]),
+    )
+
+
+@dataclass(frozen=True)
+class ChatSummary:
+    """A chat as the history list shows it. Counts and models leave out superseded replies."""
+
+    chat: Chat
+    message_count: int
+    models: tuple[str, ...]  # the models that wrote its replies, in order of first use
+
+
+class Chats(HistoryFile):
+    """The chat methods of ``History``."""
+
+    def create_chat(
+        self,
+        model: str,
+        *,
+        title: str = "",
+        system_prompt: str | None = None,
+        params: ChatParams | None = None,
+    ) -> Chat:
+        now = now_iso()
+        params_json = json.dumps((params or ChatParams()).as_dict())
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO chats (title, model, system_prompt, params, archived, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 0, ?, ?)",
+                (title, model, system_prompt, params_json, now, now),
+            )
+            chat_id = int(cursor.lastrowid)
+        chat = self.get_chat(chat_id)
+        assert chat is not None
+        return chat
+
+    def get_chat(self, chat_id: int) -> Chat | None:
+        rows = self._rows(f"SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
+        return chat_from_row(rows[0]) if rows else None
+
+    def count_chats(self, archived: bool | None = False) -> int:
+        where, params = ("", []) if archived is None else ("WHERE archived = ?", [int(archived)])
+        return self._rows(f"SELECT count(*) FROM chats {where}", params)[0][0]
+
+    def chat_page(
+        self,
+        *,
+        archived: bool | None = False,
+        after: tuple[str, int] | None = None,
+        limit: int = 50,
+    ) -> list[ChatSummary]:
+        """One page of the history list, newest activity first.
+
+        ``after`` is the (updated_at, id) of the last chat of the previous page: paging by
+        key walks the (archived, updated_at) index from where the last page ended, so the
+        1000th page costs what the first does (OFFSET would skip every earlier row again).
+        """
+        where, params = ([], []) if archived is None else (["archived = ?"], [int(archived)])
+        if after is not None:
+            where.append("(updated_at, id) < (?, ?)")
+            params.extend(after)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self._rows(
+            f"SELECT {CHAT_COLUMNS} FROM chats {clause} ORDER BY updated_at DESC, id DESC LIMIT ?",
+            [*params, limit],
+        )
+        chats = [chat_from_row(r) for r in rows]
+        return self._summaries(chats)
+
+    def chat_summaries(self, chat_ids: list[int]) -> dict[int, ChatSummary]:
+        """The summaries of the given chats (missing ones are left out)."""
+        ids = list(dict.fromkeys(chat_ids))
+        chats: list[Chat] = []
+        for start in range(0, len(ids), 500):  # well under SQLite's limit on bound parameters
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            chats += [chat_from_row(r) for r in self._rows(f"SELECT {CHAT_COLUMNS} FROM chats WHERE id IN ({marks})", chunk)]
+        return {summary.chat.id: summary for summary in self._summaries(chats)}
+
+    def _summaries(self, chats: list[Chat]) -> list[ChatSummary]:
+        """Message counts and models for a page of chats: two grouped queries over the
+        (chat_id, id) index, whatever the number of chats in the file."""
+        if not chats:
+            return []
+        ids = [c.id for c in chats]
+        marks = ",".join("?" * len(ids))
+        counts = {
+            r[0]: r[1]
+            for r in self._rows(
+                f"SELECT chat_id, count(*) FROM messages WHERE chat_id IN ({marks}) "
+                "AND status != 'superseded' GROUP BY chat_id",
+                ids,
+            )
+        }
+        models: dict[int, list[str]] = {}
+        for r in self._rows(
+            f"SELECT chat_id, model, min(id) AS first FROM messages WHERE chat_id IN ({marks}) "
+            "AND model IS NOT NULL AND model != '' AND status != 'superseded' "
+            "GROUP BY chat_id, model ORDER BY chat_id, first",
+            ids,
+        ):
+            models.setdefault(r[0], []).append(r[1])
+        return [ChatSummary(c, counts.get(c.id, 0), tuple(models.get(c.id, ()))) for c in chats]
+
+    def update_chat(
+        self,
+        chat_id: int,
+        *,
+        model: str | None = None,
+        system_prompt: str | None = _UNSET,
+        params: ChatParams | None = None,
+        archived: bool | None = None,
+    ) -> Chat | None:
+        """Change only the given settings; returns the chat (None if it does not exist).
+
+        Settings bump ``updated_at``; archiving alone does not, so an archived chat
+        comes back to its old place when restored. The title is ``rename_chat``'s.
+        """
+        changes: dict[str, Any] = {}
+        if model is not None:
+            changes["model"] = model
+        if system_prompt is not _UNSET:
+            changes["system_prompt"] = system_prompt
+        if params is not None:
+            changes["params"] = json.dumps(params.as_dict())
+        if changes:
+            changes["updated_at"] = now_iso()
+        if archived is not None:
+            changes["archived"] = int(archived)
+        if changes:
+            assignments = ", ".join(f"{column} = ?" for column in changes)
+            with self._write() as conn:
+                conn.execute(f"UPDATE chats SET {assignments} WHERE id = ?", [*changes.values(), chat_id])
+        return self.get_chat(chat_id)
+
+    def rename_chat(self, chat_id: int, title: str) -> Chat | None:
+        """A new title, leaving ``updated_at`` alone: renaming is not activity, so the chat
+        keeps its place in the history list. None if the chat does not exist."""
+        with self._write() as conn:
+            conn.execute("UPDATE chats SET title = ? WHERE id = ?", (title, chat_id))
+        return self.get_chat(chat_id)
+
+    def delete_chat(self, chat_id: int) -> None:
+        """The chat and its messages (ON DELETE CASCADE; the FTS triggers follow)."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM chats WHERE id = ?", (chat_id,))

@@ -1,0 +1,225 @@
+"""The schema of the history, as migrations: a list of steps, applied in order, each once.
+
+Each step is a function named after itself (``m003_fts_prefix``); that name is what the
+database records in sqlite-utils' ``_sqlite_migrations`` table, so a released step is never
+renamed or edited: add the next one. (The style of simonw/llm's ``llm/migrations.py``.)
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from sqlite_utils import Migrations
+
+MIGRATION_SET = "apertis_tui.history"
+MIGRATIONS: list[Callable[["sqlite_utils.Database"], None]] = []
+migration = MIGRATIONS.append  # as a decorator: the step is listed, its module name becomes None
+
+
+@migration
+def m001_initial(db: "sqlite_utils.Database") -> None:
+    db.executescript(
+        """
+        CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL DEFAULT '',
+            model TEXT NOT NULL,
+            system_prompt TEXT,
+            params TEXT NOT NULL DEFAULT '{}',
+            archived INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        -- The list is "newest first"; rowid (= id) is the index's last key, so the
+        -- id tie-break needs no sort either.
+        CREATE INDEX chats_updated_at ON chats(updated_at);
+        CREATE INDEX chats_archived_updated_at ON chats(archived, updated_at);
+
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            role TEXT NOT NULL,
+            content TEXT NOT NULL DEFAULT '',
+            reasoning TEXT NOT NULL DEFAULT '',
+            model TEXT,
+            status TEXT NOT NULL,
+            error TEXT,
+            created_at TEXT NOT NULL,
+            finished_at TEXT,
+            prompt_tokens INTEGER,
+            completion_tokens INTEGER,
+            ttft_ms INTEGER,
+            duration_ms INTEGER,
+            tool_calls TEXT
+        );
+        CREATE INDEX messages_chat_id ON messages(chat_id, id);
+        -- Tiny partial index so the start-up crash recovery never scans the table.
+        CREATE INDEX messages_streaming ON messages(id) WHERE status = 'streaming';
+        """
+    )
+
+
+@migration
+def m002_fts(db: "sqlite_utils.Database") -> None:
+    # External-content FTS5 tables: the text is stored once, in messages/chats.
+    # The update triggers fire only when the indexed column changes, so the many
+    # updated_at bumps and status changes cost no re-indexing.
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+            content, content='messages', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages BEGIN
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content)
+                VALUES ('delete', old.id, old.content);
+        END;
+        CREATE TRIGGER messages_fts_au AFTER UPDATE OF content ON messages BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content)
+                VALUES ('delete', old.id, old.content);
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+
+        CREATE VIRTUAL TABLE chats_fts USING fts5(
+            title, content='chats', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chats_fts_ai AFTER INSERT ON chats BEGIN
+            INSERT INTO chats_fts(rowid, title) VALUES (new.id, new.title);
+        END;
+        CREATE TRIGGER chats_fts_ad AFTER DELETE ON chats BEGIN
+            INSERT INTO chats_fts(chats_fts, rowid, title) VALUES ('delete', old.id, old.title);
+        END;
+        CREATE TRIGGER chats_fts_au AFTER UPDATE OF title ON chats BEGIN
+            INSERT INTO chats_fts(chats_fts, rowid, title) VALUES ('delete', old.id, old.title);
+            INSERT INTO chats_fts(rowid, title) VALUES (new.id, new.title);
+        END;
+        INSERT INTO chats_fts(chats_fts) VALUES ('rebuild');
+        """
+    )
+
+
+@migration
+def m003_fts_prefix(db: "sqlite_utils.Database") -> None:
+    # Prefix indexes for 2- and 3-character prefixes. Without them a short prefix ("th",
+    # what the search sees while the user types "the") merges the lists of every word it
+    # starts: 60-260 ms on 1,000,000 messages; with them 1-9 ms (benchmarks/history_scale.py).
+    # The triggers name the tables, not their definitions, so they keep working.
+    db.executescript(
+        """
+        DROP TABLE messages_fts;
+        CREATE VIRTUAL TABLE messages_fts USING fts5(
+            content, content='messages', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        );
+        INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+
+        DROP TABLE chats_fts;
+        CREATE VIRTUAL TABLE chats_fts USING fts5(
+            title, content='chats', content_rowid='id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+        );
+        INSERT INTO chats_fts(chats_fts) VALUES ('rebuild');
+        """
+    )
+
+
+@migration
+def m004_fts_skip_streaming(db: "sqlite_utils.Database") -> None:
+    # A streaming answer is saved twice a second; re-indexing its whole text each time made
+    # the cost of a long answer grow with its square. Now a message enters the index when it
+    # stops streaming (complete, stopped, error, interrupted) and is only re-indexed when a
+    # finished message's text changes. The index never holds a streaming message, so the
+    # delete commands below always name exactly what was indexed.
+    db.executescript(
+        """
+        DROP TRIGGER messages_fts_ai;
+        DROP TRIGGER messages_fts_ad;
+        DROP TRIGGER messages_fts_au;
+        CREATE TRIGGER messages_fts_ai AFTER INSERT ON messages
+        WHEN new.status != 'streaming' BEGIN
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER messages_fts_ad AFTER DELETE ON messages
+        WHEN old.status != 'streaming' BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        END;
+        CREATE TRIGGER messages_fts_au AFTER UPDATE OF content, status ON messages
+        WHEN old.status != 'streaming' AND new.status != 'streaming' AND old.content IS NOT new.content BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER messages_fts_finished AFTER UPDATE OF status ON messages
+        WHEN old.status = 'streaming' AND new.status != 'streaming' BEGIN
+            INSERT INTO messages_fts(rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER messages_fts_restreamed AFTER UPDATE OF status ON messages
+        WHEN old.status != 'streaming' AND new.status = 'streaming' BEGIN
+            INSERT INTO messages_fts(messages_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        END;
+        INSERT INTO messages_fts(messages_fts) VALUES ('delete-all');
+        INSERT INTO messages_fts(rowid, content) SELECT id, content FROM messages WHERE status != 'streaming';
+        """
+    )
+
+
+@migration
+def m005_writer_pid(db: "sqlite_utils.Database") -> None:
+    # The process streaming an answer, so that another instance starting on the same history
+    # does not take a live answer for one cut short by a crash.
+    db.execute("ALTER TABLE messages ADD COLUMN writer_pid INTEGER")
+
+
+# The names the database records; the released ones are pinned in tests/test_migrate.py.
+MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
+SCHEMA_VERSION = len(MIGRATION_NAMES)
+
+
+def _migrations() -> "Migrations":
+    """sqlite-utils' Migrations over our steps. Built (and sqlite-utils imported, ~35 ms) only
+    when a database needs migrating, which is not at every start."""
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for step in MIGRATIONS:
+        migrations()(step)  # named by the function
+    return migrations
+
+
+def applied_names(conn: sqlite3.Connection) -> set[str]:
+    """The names of our migrations recorded in the database, read without sqlite-utils."""
+    try:
+        rows = conn.execute("SELECT name FROM _sqlite_migrations WHERE migration_set = ?", (MIGRATION_SET,))
+    except sqlite3.OperationalError:  # no such table: a new database
+        return set()
+    return {row[0] for row in rows}
+
+
+def migrate(db: "sqlite_utils.Database", upto: int | None = None) -> None:
+    """Apply pending migrations, the first ``upto`` of them only if given (for tests).
+
+    Runs inside one IMMEDIATE transaction so two processes starting together cannot
+    both migrate; the second waits, then finds nothing pending.
+    """
+    stop_before = MIGRATION_NAMES[upto] if upto is not None and upto < SCHEMA_VERSION else None
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        _migrations().apply(db, stop_before=stop_before)
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.commit()
+
+
+def schema_version(db: "sqlite_utils.Database") -> int:
+    """How many of this app's migrations the database has."""
+    applied = applied_names(db.conn)
+    return sum(name in applied for name in MIGRATION_NAMES)
