@@ -171,9 +171,11 @@ async def test_wrong_key_then_retry_succeeds(make_app, fake_server):
         await pilot.press("ctrl+g")
         await reply_done(pilot)
         messages = stored(app)
-        assert [m.status for m in messages] == ["complete", "superseded", "complete"]
+        assert [m.status for m in messages] == ["complete", "error", "complete"]
+        assert messages[1].parent_id == messages[2].parent_id == messages[0].id  # the failed try is a sibling
         visible = [v.message.status for v in pane(app).messages.views]
         assert visible == ["complete", "complete"]
+        assert pane(app).messages.views[-1].versions == (2, 2)
 
 
 async def test_hostile_output_is_shown_as_text(make_app):
@@ -208,18 +210,21 @@ def test_last_code_block_finds_the_last_fence():
     assert last_code_block("no code") is None
 
 
-async def test_regenerate_replaces_the_last_reply(make_app, fake_server):
+async def test_regenerate_adds_another_version_of_the_last_reply(make_app, fake_server):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "hi")
         await reply_done(pilot)
         await pilot.press("ctrl+g")
         await reply_done(pilot)
-        statuses = [(m.role, m.status) for m in stored(app)]
-        assert statuses == [("user", "complete"), ("assistant", "superseded"), ("assistant", "complete")]
+        rows = [(m.role, m.status, m.parent_id) for m in stored(app)]
+        first = stored(app)[0].id
+        assert rows == [("user", "complete", None), ("assistant", "complete", first), ("assistant", "complete", first)]
         assert len(pane(app).messages.views) == 2
+        assert pane(app).messages.views[-1].versions == (2, 2)
+        assert "‹ 2/2 ›" in screen_text(app)
     last = [r["json"] for r in fake_server.requests if r["path"].endswith("/chat/completions")][-1]
-    assert [m["role"] for m in last["messages"]] == ["user"]  # the superseded reply is not context
+    assert [m["role"] for m in last["messages"]] == ["user"]  # the other version is not context
 
 
 async def test_first_run_key_dialog_saves_the_config(make_app, tmp_path):

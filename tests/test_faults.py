@@ -53,7 +53,7 @@ async def point_at(app, base_url: str) -> None:
 
 async def assert_alive_and_retry_works(pilot, failed_id: int) -> None:
     """The prompt takes text; ctrl+g (with the cause fixed) brings a full answer; the failed reply
-    stays in the history, marked superseded, with its text and its error."""
+    stays in the history, as another version of the turn, with its text and its error."""
     app = pilot.app
     chat_pane = pane(app)
     before = stored(app)
@@ -65,8 +65,10 @@ async def assert_alive_and_retry_works(pilot, failed_id: int) -> None:
     after = stored(app)
     failed = next(m for m in after if m.id == failed_id)
     kept = next(m for m in before if m.id == failed_id)
-    assert failed.status == "superseded" and failed.content == kept.content and failed.error == kept.error
+    assert (failed.status, failed.content, failed.error) == (kept.status, kept.content, kept.error)
     assert after[-1].status == "complete" and after[-1].content
+    assert after[-1].parent_id == failed.parent_id  # the retry is a sibling of the failed reply
+    assert chat_pane.messages.views[-1].versions is not None and chat_pane.messages.views[-1].versions[1] >= 2
     assert [v.message.status for v in chat_pane.messages.views][-1] == "complete"
     assert failed_id not in [v.message.id for v in chat_pane.messages.views]
 

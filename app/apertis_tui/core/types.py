@@ -118,9 +118,10 @@ Role = Literal["system", "user", "assistant", "tool"]
 
 #: Message status: a user message is "complete" when stored. An assistant message is
 #: "streaming" while it arrives, then "complete", "stopped" (the user pressed escape),
-#: "error" (the request failed; ``error`` says why), "interrupted" (the app died while
-#: streaming; set at the next start) or "superseded" (replaced by a regeneration).
-MessageStatus = Literal["streaming", "complete", "stopped", "error", "interrupted", "superseded"]
+#: "error" (the request failed; ``error`` says why) or "interrupted" (the app died while
+#: streaming; set at the next start). Other versions of a turn are siblings in the tree, not
+#: a status (the "superseded" of older histories became that in migration m006).
+MessageStatus = Literal["streaming", "complete", "stopped", "error", "interrupted"]
 
 
 @dataclass
@@ -133,6 +134,7 @@ class Chat:
     system_prompt: str | None = None
     params: ChatParams = field(default_factory=ChatParams)
     archived: bool = False
+    current_id: int | None = None  # the leaf of the path shown and sent (None: no messages yet)
 
 
 @dataclass
@@ -152,6 +154,8 @@ class Message:
     ttft_ms: int | None = None
     duration_ms: int | None = None
     tool_calls: list[dict[str, Any]] | None = None
+    parent_id: int | None = None  # the message this one follows (None: the chat's first)
+    depth: int = 1  # its place on its path: 1 for a first message
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """The chat history: one SQLite file, managed with sqlite-utils. No Textual import here.
 
 One module per job: ``opening`` (the file, its errors, crash recovery, the guarded
-connection), ``migrations`` (the schema), ``chats``, ``messages``, ``search`` and ``export``
+connection), ``migrations`` (the schema), ``chats``, ``messages``, ``tree`` (paths, siblings,
+the current leaf, forks), ``search`` and ``export``
 (a chat as a file). ``History`` puts the per-job parts together: it is the one object
 callers hold.
 """
@@ -9,13 +10,15 @@ callers hold.
 from __future__ import annotations
 
 from .chats import Chats, ChatSummary
-from .messages import Messages
+from .messages import CURRENT, Messages
 from .migrations import MIGRATION_NAMES, SCHEMA_VERSION, migrate, schema_version
 from .opening import StoreCorrupt, StoreError, now_iso, set_aside
 from .search import Search, fts_query
+from .tree import Tree
 
 __all__ = [
     "History",
+    "CURRENT",
     "ChatSummary",
     "StoreError",
     "StoreCorrupt",
@@ -29,5 +32,5 @@ __all__ = [
 ]
 
 
-class History(Chats, Messages, Search):
+class History(Chats, Messages, Tree, Search):
     """The chat history file. Open it once per process; close it at exit."""

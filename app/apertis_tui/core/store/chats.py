@@ -11,7 +11,7 @@ from ..text import clean
 from ..types import Chat, ChatParams
 from .opening import HistoryFile, now_iso
 
-CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at"
+CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at, current_id"
 _UNSET: Any = object()  # "not given", where None is a meaningful value
 
 
@@ -27,12 +27,14 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
         system_prompt=row["system_prompt"],
         params=ChatParams.from_dict(json.loads(row["params"] or "{}")),
         archived=bool(row["archived"]),
+        current_id=row["current_id"],
     )
 
 
 @dataclass(frozen=True)
 class ChatSummary:
-    """A chat as the history list shows it. Counts and models leave out superseded replies."""
+    """A chat as the history list shows it: the messages on its current path, and the models
+    that wrote any of its replies (every branch)."""
 
     chat: Chat
     message_count: int
@@ -113,18 +115,18 @@ class Chats(HistoryFile):
             return []
         ids = [c.id for c in chats]
         marks = ",".join("?" * len(ids))
+        # The current path's length is its leaf's depth: no walk.
         counts = {
             r[0]: r[1]
             for r in self._rows(
-                f"SELECT chat_id, count(*) FROM messages WHERE chat_id IN ({marks}) "
-                "AND status != 'superseded' GROUP BY chat_id",
+                f"SELECT c.id, m.depth FROM chats c JOIN messages m ON m.id = c.current_id WHERE c.id IN ({marks})",
                 ids,
             )
         }
         models: dict[int, list[str]] = {}
         for r in self._rows(
             f"SELECT chat_id, model, min(id) AS first FROM messages WHERE chat_id IN ({marks}) "
-            "AND model IS NOT NULL AND model != '' AND status != 'superseded' "
+            "AND model IS NOT NULL AND model != '' "
             "GROUP BY chat_id, model ORDER BY chat_id, first",
             ids,
         ):

@@ -19,8 +19,10 @@ from .opening import HistoryFile, StoreError, now_iso
 
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
-    "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls"
+    "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth"
 )
+#: "Below the chat's current leaf": where a message goes when no parent is named.
+CURRENT: Any = object()
 
 
 def message_from_row(row: sqlite3.Row) -> Message:
@@ -38,19 +40,33 @@ class Messages(HistoryFile):
 
     # -- writing -----------------------------------------------------------
 
-    def _insert_message(self, chat_id: int, role: str, content: str, model: str | None, status: str) -> int:
-        """Insert a message and bump its chat, in one transaction."""
+    def _insert_message(self, chat_id: int, role: str, content: str, model: str | None, status: str,
+                        parent_id: int | None = CURRENT) -> int:
+        """Insert a message below ``parent_id`` (None: a first message; CURRENT: below the
+        chat's current leaf), make it the chat's current leaf and bump the chat, in one
+        transaction."""
         now = now_iso()
         with self._write() as conn:
-            bumped = conn.execute("UPDATE chats SET updated_at = ? WHERE id = ?", (now, chat_id))
-            if bumped.rowcount == 0:
+            chat = conn.execute("SELECT current_id FROM chats WHERE id = ?", (chat_id,)).fetchone()
+            if chat is None:
                 raise StoreError(f"Chat {chat_id} no longer exists.", self.path)
+            if parent_id is CURRENT:
+                parent_id = chat[0]
+            depth = 1
+            if parent_id is not None:
+                parent = conn.execute("SELECT depth FROM messages WHERE id = ? AND chat_id = ?",
+                                      (parent_id, chat_id)).fetchone()
+                if parent is None:
+                    raise StoreError(f"The message this one follows is no longer in chat {chat_id}.", self.path)
+                depth = parent[0] + 1
             cursor = conn.execute(
-                "INSERT INTO messages (chat_id, role, content, model, status, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (chat_id, role, content, model, status, now),
+                "INSERT INTO messages (chat_id, parent_id, depth, role, content, model, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (chat_id, parent_id, depth, role, content, model, status, now),
             )
-            return int(cursor.lastrowid)
+            message_id = int(cursor.lastrowid)
+            conn.execute("UPDATE chats SET updated_at = ?, current_id = ? WHERE id = ?", (now, message_id, chat_id))
+            return message_id
 
     def add_message(
         self,
@@ -60,15 +76,18 @@ class Messages(HistoryFile):
         *,
         model: str | None = None,
         status: str = "complete",
+        parent_id: int | None = CURRENT,
     ) -> Message:
-        """A user or system message, stored at once. Bumps the chat."""
-        message = self._get_message(self._insert_message(chat_id, role, content, model, status))
+        """A user or system message, stored at once, below ``parent_id`` (by default the chat's
+        current leaf; the parent of another version of a message makes a sibling of it)."""
+        message = self._get_message(self._insert_message(chat_id, role, content, model, status, parent_id))
         assert message is not None
         return message
 
-    def start_assistant(self, chat_id: int, model: str) -> Message:
-        """An empty assistant message in status "streaming". Bumps the chat."""
-        message_id = self._insert_message(chat_id, "assistant", "", model, "streaming")
+    def start_assistant(self, chat_id: int, model: str, *, parent_id: int | None = CURRENT) -> Message:
+        """An empty assistant message in status "streaming", below ``parent_id`` (as for
+        ``add_message``: a reply to a message that has one already is another version)."""
+        message_id = self._insert_message(chat_id, "assistant", "", model, "streaming", parent_id)
         with self._write() as conn:
             conn.execute("UPDATE messages SET writer_pid = ? WHERE id = ?", (os.getpid(), message_id))
         message = self._get_message(message_id)
@@ -119,10 +138,6 @@ class Messages(HistoryFile):
             )
         return self._get_message(message_id)
 
-    def mark_superseded(self, message_id: int) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE messages SET status = 'superseded' WHERE id = ?", (message_id,))
-
     # -- reading -----------------------------------------------------------
 
     def _get_message(self, message_id: int) -> Message | None:
@@ -140,45 +155,36 @@ class Messages(HistoryFile):
                 out[r["id"]] = message_from_row(r)
         return out
 
-    def messages(self, chat_id: int, *, include_superseded: bool = True) -> list[Message]:
-        """All of a chat's messages, oldest first."""
-        extra = "" if include_superseded else "AND status != 'superseded'"
-        rows = self._rows(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? {extra} ORDER BY id",
-            (chat_id,),
-        )
+    def messages(self, chat_id: int) -> list[Message]:
+        """All of a chat's messages, every branch, oldest first (``path`` gives one branch)."""
+        rows = self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,))
         return [message_from_row(r) for r in rows]
-
-    def messages_page(self, chat_id: int, before_id: int | None = None, limit: int = 100) -> list[Message]:
-        """The newest ``limit`` messages older than ``before_id`` (all if None), oldest first."""
-        rows = self._rows(
-            f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? AND id < ? "
-            "ORDER BY id DESC LIMIT ?",
-            (chat_id, before_id if before_id is not None else 2**63 - 1, limit),
-        )
-        return [message_from_row(r) for r in reversed(rows)]
 
     # -- what is sent ------------------------------------------------------
 
-    def context(self, chat_id: int) -> list[dict[str, str]]:
-        """The OpenAI ``messages`` to send for the chat's next turn.
-
-        The system prompt, then user and assistant turns in order. Left out: superseded
-        messages, a reply still streaming, and anything without text (e.g. a failed
-        reply). A reply that was stopped, interrupted or cut keeps its partial text.
+    def context(self, chat_id: int, leaf_id: int | None = CURRENT) -> list[dict[str, str]]:
+        """The OpenAI ``messages`` to send for the next turn after ``leaf_id`` (by default the
+        chat's current leaf): the system prompt, then the user and assistant turns on the path
+        from the root to it, in one recursive query (O(depth)). Left out: a reply still
+        streaming, and anything without text (e.g. a failed reply). A reply that was stopped,
+        interrupted or cut keeps its partial text. Other branches are never sent.
         """
-        chats = self._rows("SELECT system_prompt FROM chats WHERE id = ?", (chat_id,))
+        chats = self._rows("SELECT system_prompt, current_id FROM chats WHERE id = ?", (chat_id,))
         if not chats:
             return []
-        system_prompt = chats[0]["system_prompt"]
+        system_prompt, current = chats[0]
         out: list[dict[str, str]] = []
         if system_prompt and system_prompt.strip():
             out.append({"role": "system", "content": system_prompt})
+        leaf = current if leaf_id is CURRENT else leaf_id
+        if leaf is None:
+            return out
         rows = self._rows(
-            "SELECT role, content FROM messages WHERE chat_id = ? "
-            "AND role IN ('user', 'assistant') AND status NOT IN ('superseded', 'streaming') "
-            "ORDER BY id",
-            (chat_id,),
+            "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, depth FROM messages WHERE id = ? "
+            "UNION ALL SELECT m.id, m.parent_id, m.depth FROM messages m JOIN up ON m.id = up.parent_id) "
+            "SELECT role, content FROM messages WHERE id IN (SELECT id FROM up) "
+            "AND role IN ('user', 'assistant') AND status != 'streaming' ORDER BY depth",
+            (leaf,),
         )
         out.extend({"role": r["role"], "content": r["content"]} for r in rows if r["content"].strip())
         return out

@@ -178,6 +178,45 @@ def m005_writer_pid(db: "sqlite_utils.Database") -> None:
     db.execute("ALTER TABLE messages ADD COLUMN writer_pid INTEGER")
 
 
+@migration
+def m006_message_tree(db: "sqlite_utils.Database") -> None:
+    # The conversation as a tree: every message has a parent (the first none), its depth on
+    # the path (for path lengths without walking), and a chat remembers its current leaf.
+    # A linear chat becomes one path; a superseded reply (replaced by a regeneration)
+    # becomes a sibling of the reply that replaced it: its parent is the message it answered.
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN parent_id INTEGER;
+        ALTER TABLE messages ADD COLUMN depth INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE chats ADD COLUMN current_id INTEGER;
+        CREATE INDEX messages_parent ON messages(parent_id, id);
+        """
+    )
+    conn = db.conn
+    links: list[tuple[int | None, int, int]] = []
+    tips: dict[int, int] = {}  # chat -> the end of its path
+    newest_child: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    for mid, chat, status in conn.execute("SELECT id, chat_id, status FROM messages ORDER BY chat_id, id"):
+        tip = tips.get(chat)
+        depth[mid] = depth[tip] + 1 if tip is not None else 1
+        links.append((tip, depth[mid], mid))
+        if tip is not None:
+            newest_child[tip] = mid
+        if status != "superseded":  # the path goes on from here; a superseded reply stays a side branch
+            tips[chat] = mid
+    leaves = []
+    for chat, tip in tips.items():
+        while tip in newest_child:  # the path ends in replies that were all superseded: show the newest
+            tip = newest_child[tip]
+        leaves.append((tip, chat))
+    conn.executemany("UPDATE messages SET parent_id = ?, depth = ? WHERE id = ?", links)
+    conn.executemany("UPDATE chats SET current_id = ? WHERE id = ?", leaves)
+    # "superseded" meant "hidden"; as a sibling it is an ordinary reply again.
+    conn.execute("UPDATE messages SET status = CASE WHEN error IS NOT NULL THEN 'error' ELSE 'complete' END "
+                 "WHERE status = 'superseded'")
+
+
 # The names the database records; the released ones are pinned in tests/test_migrate.py.
 MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -33,6 +33,7 @@ from .message_list import MessageList
 from .message_view import MessageView
 from ..pacing import STATUS_EVERY, YIELD_EVERY
 from .prompt_slot import PromptSlot
+from .branches import Branches
 from .reply_saver import ReplySaver
 from .status_line import StatusLine, StreamStats
 
@@ -55,7 +56,7 @@ class ChatTitle(Static):
     """
 
 
-class ChatPane(Vertical):
+class ChatPane(Branches, Vertical):
     """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
 
     BINDINGS = [
@@ -63,6 +64,8 @@ class ChatPane(Vertical):
         Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
         Binding("f3", "copy_reply", "Copy", tooltip="Copy reply", id="chat.copy_reply"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
+        Binding("ctrl+up", "select_messages", "Select", tooltip="Select a message: versions, edit, fork",
+                show=False, id="chat.select"),
     ]
 
     DEFAULT_CSS = """
@@ -85,6 +88,9 @@ class ChatPane(Vertical):
         self._loaded = False  # the newest messages are shown (see load_messages)
         self.chat = chat
         self.model = chat.model if chat else model
+        self.leaf_id = chat.current_id if chat else None  # the end of the branch shown (and sent)
+        self.editing: StoredMessage | None = None  # the message whose new version is in the prompt
+        self._draft = ""  # the prompt's text before editing began
         self._worker: Worker | None = None
         # A chat not yet stored keeps its own settings here until its first message.
         self._pending_system_prompt: str | None = None
@@ -150,7 +156,7 @@ class ChatPane(Vertical):
 
     def on_mount(self) -> None:
         self.refresh_title()
-        self.status.ready(self.model)
+        self.show_idle_status()
         # A chat restored behind another one loads its messages when it first comes to the
         # front: mounting and styling them delayed the app's first frame (~25 ms for two
         # chats of 20 messages).
@@ -161,20 +167,25 @@ class ChatPane(Vertical):
             self.app.call_after_refresh(self.mount_prompt)  # in case the app's on_ready is past
 
     def load_messages(self) -> None:
-        """Show the chat's newest page of messages, once."""
+        """Show the newest page of the chat's current path, once."""
         if self._loaded:
             return
         self._loaded = True
-        if self.chat is not None:
-            page = self.tui.store.messages_page(self.chat.id, limit=MessageList.PAGE)
-            visible = [m for m in page if m.status != "superseded"]
-            self.messages.show(visible, more_before=len(page) >= MessageList.PAGE)
+        self.show_path()
 
-    def _load_older(self, before_id: int, limit: int) -> list[StoredMessage]:
+    def show_path(self, *, follow: bool = True) -> None:
+        """Show (again) the newest page of the path to ``leaf_id``."""
+        if self.chat is not None:
+            page = self.tui.store.path(self.leaf_id, limit=MessageList.PAGE)
+            self.messages.show(page, more_before=bool(page) and page[0].depth > 1, follow=follow)
+            self.mark_versions(self.messages.views)
+
+    def _load_older(self, first: StoredMessage, limit: int) -> list[StoredMessage]:
         if self.chat is None:
             return []
-        page = self.tui.store.messages_page(self.chat.id, before_id=before_id, limit=limit)
-        return [m for m in page if m.status != "superseded"]
+        older = self.tui.store.path(self.leaf_id, before_depth=first.depth, limit=limit)
+        self.call_after_refresh(self.mark_versions, self.messages.views[: len(older)])
+        return older
 
     def refresh_title(self) -> None:
         """Redraw the title bar (title, model, own settings) and relabel the tab."""
@@ -197,7 +208,7 @@ class ChatPane(Vertical):
             self.chat = self.tui.store.update_chat(self.chat.id, model=model) or self.chat
         self.refresh_title()
         if not self.is_streaming:
-            self.status.ready(model)
+            self.show_idle_status()
 
     @property
     def system_prompt(self) -> str | None:
@@ -231,7 +242,7 @@ class ChatPane(Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return self.is_streaming
+            return self.is_streaming or self.editing is not None
         if action in {"regenerate", "copy_reply"}:
             return True if self._last_assistant_view() is not None or action == "regenerate" else None
         return True
@@ -263,39 +274,49 @@ class ChatPane(Vertical):
                             severity="warning")
             return False
         store = self.tui.store
+        edited = self.editing  # sending an edit makes a new version of that message
         try:
             if self.chat is None:
                 self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
                                               system_prompt=self._pending_system_prompt, params=self._pending_params)
                 self.refresh_title()
-            message = store.add_message(self.chat.id, "user", text)
+            parent = edited.parent_id if edited is not None else self.leaf_id
+            message = store.add_message(self.chat.id, "user", text, parent_id=parent)
         except StoreError as error:  # disk full, a read-only disk, a lock held too long
             self.tui.notify(f"{error} The message was not sent; it is still in the prompt.", title="Not sent",
                             severity="error", timeout=20)
             return False
-        self.messages.add(message)
+        if edited is not None:
+            self.end_editing()
+            self.drop_views_from(edited.id)
+        self.leaf_id = message.id
+        view = self.messages.add(message)
+        if edited is not None:
+            self.mark_versions([view])
         self.messages.jump_to_end()
-        self._start_reply(self.model)
+        self._start_reply(self.model, message.id)
         return True
 
-    def _start_reply(self, model: str) -> None:
-        self._worker = self._reply(model)
+    def _start_reply(self, model: str, parent_id: int) -> None:
+        self._worker = self._reply(model, parent_id)
         self.refresh_bindings()
         self.post_message(self.Changed(self))
 
     @work(exclusive=True, group="reply", exit_on_error=False)
-    async def _reply(self, model: str) -> None:
+    async def _reply(self, model: str, parent_id: int) -> None:
         from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
         from ...core.reply import ReplyAccumulator
 
         assert self.chat is not None
         app, chat = self.tui, self.chat
         saver = ReplySaver(app, chat.id)
-        message = saver.start(model)
+        message = saver.start(model, parent_id)
         if message is None:
             return
+        self.leaf_id = message.id
         view = self.messages.add(message, streaming=True)
-        context = app.store.context(chat.id)
+        self.mark_versions([view])  # a regenerated reply: "‹ 2/2 ›" at once
+        context = app.store.context(chat.id, parent_id)
         stats = StreamStats(model=model, started=time.monotonic())
         reply = ReplyAccumulator()
         self.status.waiting(stats)
@@ -334,24 +355,33 @@ class ChatPane(Vertical):
             duration = time.monotonic() - stats.started
             view.finish(saver.finish(reply, status, stats, duration))
             if self.is_attached:  # the chat may have been closed while it answered
-                self.status.finished(status, stats, duration)
+                self.status.finished(status, stats, duration, self.branch_text())
                 self.call_later(self.refresh_bindings)
                 self.post_message(self.Changed(self, finished=True))
 
     def show_message(self, message_id: int) -> None:
-        """Scroll to a stored message, mounting it (and what follows) if it is not yet shown."""
+        """Scroll to a stored message, mounting it (and what follows) if it is not yet shown; a
+        message on another branch makes that branch current first."""
         for view in self.messages.views:
             if view.message.id == message_id:
                 break
         else:
             if self.chat is None:
                 return
-            everything = [m for m in self.tui.store.messages(self.chat.id) if m.status != "superseded"]
-            ids = [m.id for m in everything]
-            if message_id not in ids:
-                return
-            start = max(0, ids.index(message_id) - 2)
-            self.messages.show(everything[start:], more_before=start > 0, follow=False)
+            store = self.tui.store
+            path = store.path_ids(self.leaf_id)
+            if message_id not in path:
+                try:
+                    self.leaf_id = store.set_current(self.chat.id, message_id)
+                except StoreError:
+                    return
+                path = store.path_ids(self.leaf_id)
+            at = path.index(message_id)
+            start = max(0, at - 2)
+            shown = store.path(self.leaf_id, limit=len(path) - start)
+            self.messages.show(shown, more_before=start > 0, follow=False)
+            self.mark_versions(self.messages.views)
+            self.show_idle_status()
             self.call_after_refresh(self.show_message, message_id)
             return
         self.messages.release_anchor()
@@ -360,25 +390,33 @@ class ChatPane(Vertical):
     # -- actions -------------------------------------------------------------
 
     def action_stop(self) -> None:
-        if self._worker is not None and self.is_streaming:
+        """Escape: give the draft back when editing a message, else stop the answer arriving."""
+        if self.editing is not None:
+            self.end_editing(restore_draft=True)
+        elif self._worker is not None and self.is_streaming:
             self._worker.cancel()
 
-    def action_regenerate(self, model: str | None = None) -> None:
-        """Replace the last answer (or retry a failed one) with a new one."""
+    def action_regenerate(self, model: str | None = None, view: MessageView | None = None) -> None:
+        """Another version of a reply (the last one, or ``view``), or a retry of a failed one.
+        The old reply stays, as a sibling: a keystroke away."""
         if self.is_streaming:
             self.tui.notify("An answer is still arriving: press escape to stop it first.", severity="warning")
             return
-        if self.chat is None:
-            self.tui.notify("Nothing to regenerate yet: send a message first.")
-            return
         views = self.messages.views
-        if views and views[-1].message.role == "assistant":
-            self.tui.store.mark_superseded(views[-1].message.id)
-            views[-1].remove()
-        elif not views or views[-1].message.role != "user":
+        if view is None and views:
+            view = views[-1]
+        if self.chat is None or view is None:
             self.tui.notify("Nothing to regenerate yet: send a message first.")
             return
-        self._start_reply(model or self.model)
+        if view.message.role == "assistant":
+            parent = view.message.parent_id
+            self.drop_views_from(view.message.id)
+        else:  # a question whose reply never started: answer it
+            parent = view.message.id
+        if parent is None:
+            self.tui.notify("Nothing to regenerate yet: send a message first.")
+            return
+        self._start_reply(model or self.model, parent)
 
     def action_copy_reply(self) -> None:
         view = self._last_assistant_view()

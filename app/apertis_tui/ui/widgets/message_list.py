@@ -1,18 +1,25 @@
 """The scrolling list of messages. It follows a streaming answer (Textual's anchor) until the
-user scrolls up, and mounts older messages only when the user scrolls near the top."""
+user scrolls up, and mounts older messages only when the user scrolls near the top.
+
+Focused, it is where messages are selected, all by keyboard: the selected message is marked,
+and what is asked of it (another version, edit, regenerate, fork, copy) is announced with a
+message for the chat pane, which owns the conversation.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message as TextualMessage
 
 from ...core.types import Message
 from .layout_once import LayoutOnce
 from .message_view import MessageView
 
-#: Loads up to ``limit`` messages older than ``before_id`` (oldest first).
-OlderLoader = Callable[[int, int], Sequence[Message]]
+#: Loads up to ``limit`` messages of the path before ``first`` (oldest first).
+OlderLoader = Callable[[Message, int], Sequence[Message]]
 
 
 class MessageList(LayoutOnce, VerticalScroll):
@@ -20,6 +27,33 @@ class MessageList(LayoutOnce, VerticalScroll):
     MessageList { height: 1fr; }
     """
     PAGE = 40
+
+    BINDINGS = [
+        Binding("up", "select(-1)", "Previous message", show=False, id="messages.up"),
+        Binding("down", "select(1)", "Next message", show=False, id="messages.down"),
+        Binding("home", "select_end(0)", "First message", show=False, id="messages.first"),
+        Binding("end", "select_end(-1)", "Last message", show=False, id="messages.last"),
+        Binding("left", "ask('flip', -1)", "‹ version", id="messages.previous_version"),
+        Binding("right", "ask('flip', 1)", "version ›", id="messages.next_version"),
+        Binding("e", "ask('edit')", "Edit", id="messages.edit"),
+        Binding("r", "ask('regenerate')", "Regenerate", id="messages.regenerate"),
+        Binding("f", "ask('fork')", "Fork", id="messages.fork"),
+        Binding("c", "ask('copy')", "Copy", id="messages.copy"),
+        Binding("escape", "leave", "Back to prompt", id="messages.leave"),
+    ]
+
+    class Asked(TextualMessage):
+        """The user asked something of the selected message: ``what`` is flip (with ``step``
+        -1 or 1), edit, regenerate, fork or copy."""
+
+        def __init__(self, view: MessageView, what: str, step: int = 0) -> None:
+            super().__init__()
+            self.view = view
+            self.what = what
+            self.step = step
+
+    class Left(TextualMessage):
+        """Selecting is over: the prompt should have the focus again."""
 
     def __init__(self, *, load_older: OlderLoader | None = None, **kwargs) -> None:
         # "-empty": no scroll bar gutter but as wide a padding, until the first message. An
@@ -30,6 +64,7 @@ class MessageList(LayoutOnce, VerticalScroll):
         self._load_older = load_older
         self._no_more_older = load_older is None
         self.can_focus = True
+        self.selected: MessageView | None = None
 
     def on_mount(self) -> None:
         self.anchor()
@@ -81,7 +116,7 @@ class MessageList(LayoutOnce, VerticalScroll):
         views = self.views
         if self._load_older is None or not views or self._no_more_older:
             return
-        older = list(self._load_older(views[0].message.id, self.PAGE))
+        older = list(self._load_older(views[0].message, self.PAGE))
         if len(older) < self.PAGE:
             self._no_more_older = True
         if not older:
@@ -94,3 +129,65 @@ class MessageList(LayoutOnce, VerticalScroll):
             self.scroll_to(y=self.scroll_y + self.virtual_size.height - before, animate=False, immediate=True)
 
         self.call_after_refresh(keep_position)
+
+    # -- selecting -----------------------------------------------------------
+
+    def select(self, view: MessageView | None) -> None:
+        """Mark ``view`` as selected (None: no selection) and bring it into sight."""
+        if self.selected is not None and self.selected is not view:
+            self.selected.set_class(False, "-selected")
+        self.selected = view
+        if view is not None:
+            view.set_class(True, "-selected")
+            self.release_anchor()
+            self.scroll_to_widget(view, animate=False, immediate=True)
+        self.refresh_bindings()
+
+    def action_select(self, step: int) -> None:
+        views = self.views
+        if not views:
+            self.action_leave()
+            return
+        if self.selected is None or self.selected not in views:
+            self.select(views[-1])
+            return
+        at = views.index(self.selected) + step
+        if at >= len(views):  # down past the last: back to typing
+            self.action_leave()
+            return
+        if at < 0:
+            self._mount_older()  # at the top of what is shown: older messages, if any, come in
+            return
+        self.select(views[at])
+
+    def action_select_end(self, which: int) -> None:
+        views = self.views
+        if views:
+            self.select(views[which])
+
+    def action_ask(self, what: str, step: int = 0) -> None:
+        if self.selected is not None:
+            self.post_message(self.Asked(self.selected, what, step))
+
+    def action_leave(self) -> None:
+        self.select(None)
+        self.jump_to_end()
+        self.post_message(self.Left())
+
+    def on_blur(self) -> None:
+        if self.selected is not None and not self.app.screen.is_modal:
+            self.select(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "ask" and self.selected is None:
+            return None
+        if action == "ask" and parameters:
+            message = self.selected.message
+            what = parameters[0]
+            if what == "flip":
+                return True if self.selected.versions is not None else None
+            if what == "edit":
+                return True if message.role == "user" else None
+            if what == "regenerate":
+                return True if message.role == "assistant" else None
+        return True

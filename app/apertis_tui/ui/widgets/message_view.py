@@ -53,6 +53,7 @@ class MessageView(LayoutOnce, Widget):
         "message--user-label",
         "message--assistant-label",
         "message--meta",
+        "message--versions",
         "message--reasoning",
         "message--note",
         "message--error",
@@ -67,6 +68,11 @@ class MessageView(LayoutOnce, Widget):
         background: $boost;
     }
 
+    /* The selected message (ctrl+up): an outline draws over the padding, so nothing moves. */
+    MessageView.-selected {
+        outline-left: thick $accent;
+    }
+
     MessageView > .message--user-label {
         color: $text-secondary;  /* $secondary is a background colour: dark blue on dark in textual-dark */
         text-style: bold;
@@ -74,6 +80,11 @@ class MessageView(LayoutOnce, Widget):
 
     MessageView > .message--assistant-label {
         color: $primary;
+        text-style: bold;
+    }
+
+    MessageView > .message--versions {
+        color: $accent;
         text-style: bold;
     }
 
@@ -102,6 +113,7 @@ class MessageView(LayoutOnce, Widget):
         self.body = RenderedBlocks(markdown=message.role == "assistant")
         self.reasoning = RenderedBlocks(markdown=False)
         self.reasoning_open = False
+        self.versions: tuple[int, int] | None = None  # (which, of how many) versions of this turn
         self.streaming = streaming
         self._live = streaming
         self._lines: list[Strip] = []
@@ -138,6 +150,11 @@ class MessageView(LayoutOnce, Widget):
         self.body.close()
         self.reasoning.close()
         self._invalidate(now=True)
+
+    def set_versions(self, versions: tuple[int, int] | None) -> None:
+        if versions != self.versions:
+            self.versions = versions
+            self._invalidate(now=self.is_mounted)
 
     def toggle_reasoning(self) -> None:
         if self.reasoning.size:
@@ -226,6 +243,9 @@ class MessageView(LayoutOnce, Widget):
             label = Text("You", style=self.get_component_rich_style("message--user-label"))
         else:
             label = Text(msg.model or "assistant", style=self.get_component_rich_style("message--assistant-label"))
+        if self.versions is not None:
+            label.append(f"  ‹ {self.versions[0]}/{self.versions[1]} ›",
+                         style=self.get_component_rich_style("message--versions"))
         meta = [local_time(msg.created_at)]
         if self.streaming:
             meta.append("streaming…")

@@ -25,10 +25,11 @@ class ReplySaver:
         self._last_flush = time.monotonic()
         self.message: Message | None = None
 
-    def start(self, model: str) -> Message | None:
-        """The answer's row, before anything is asked; None (said) when it cannot be written."""
+    def start(self, model: str, parent_id: int) -> Message | None:
+        """The answer's row (a reply to ``parent_id``), before anything is asked; None (said)
+        when it cannot be written."""
         try:
-            self.message = self._app.store.start_assistant(self._chat_id, model)
+            self.message = self._app.store.start_assistant(self._chat_id, model, parent_id=parent_id)
         except StoreError as error:
             self._app.notify(f"{error} No answer was asked for.", title="Not sent", severity="error", timeout=20)
             return None

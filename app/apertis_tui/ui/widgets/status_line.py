@@ -60,8 +60,11 @@ class StatusLine(Static):
         # One line whatever it says: a layout pass (of the whole screen) is not needed.
         self.update(text, layout=False)
 
-    def ready(self, model: str) -> None:
-        self._show("ready", model)
+    def ready(self, model: str, branch: str = "") -> None:
+        self._show("ready", model, branch)
+
+    def editing(self) -> None:
+        self._show("editing", "enter sends it as a new version of your message", "esc gives your draft back")
 
     def waiting(self, stats: StreamStats) -> None:
         self._show("waiting", stats.model, f"{time.monotonic() - stats.started:.1f} s")
@@ -77,7 +80,7 @@ class StatusLine(Static):
             "esc stops",
         )
 
-    def finished(self, status: str, stats: StreamStats, duration: float) -> None:
+    def finished(self, status: str, stats: StreamStats, duration: float, branch: str = "") -> None:
         usage = stats.usage
         if usage and (usage.prompt_tokens is not None or usage.completion_tokens is not None):
             tokens = f"{usage.prompt_tokens or 0} prompt + {usage.completion_tokens or 0} completion tokens"
@@ -91,4 +94,5 @@ class StatusLine(Static):
             f"first token {_seconds(stats.ttft)}" if stats.ttft is not None else "",
             f"{duration:.1f} s",
             "ctrl+g retries" if status in {"error", "stopped"} else "",
+            branch,
         )

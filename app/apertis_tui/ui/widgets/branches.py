@@ -1,0 +1,183 @@
+"""The chat pane's side of the conversation tree: which versions of a turn there are, flipping
+between them, editing a question into a new version, forking, and the branch in the status line.
+
+A mixin of ``ChatPane`` (it uses the pane's store, message list, prompt and status line): the
+list announces what was asked of the selected message (``MessageList.Asked``), and this decides.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...core.store import StoreError
+from ...core.text import one_line
+from .message_list import MessageList
+
+if TYPE_CHECKING:
+    from ...core.types import Chat
+    from ...core.types import Message as StoredMessage
+    from ..app import ApertisApp
+    from .message_view import MessageView
+    from .status_line import StatusLine
+
+
+class Branches:
+    # Provided by ChatPane.
+    chat: "Chat | None"
+    model: str
+    leaf_id: int | None
+    editing: "StoredMessage | None"
+    _draft: str
+    tui: "ApertisApp"
+    messages: MessageList
+    status: "StatusLine"
+    is_streaming: bool
+
+    # -- what is shown -------------------------------------------------------
+
+    def mark_versions(self, views: "list[MessageView]") -> None:
+        """Put "‹ 2/3 ›" on those of ``views`` whose turn has other versions."""
+        if not views or self.chat is None:
+            return
+        positions = self.tui.store.sibling_positions([v.message for v in views])
+        for view in views:
+            view.set_versions(positions.get(view.message.id))
+
+    def drop_views_from(self, message_id: int) -> None:
+        """Remove the view of ``message_id`` and everything shown below it (another version
+        of that turn, and what follows it, takes their place)."""
+        views = self.messages.views
+        for at, view in enumerate(views):
+            if view.message.id == message_id:
+                for gone in views[at:]:
+                    gone.remove()
+                return
+
+    def branch_text(self) -> str:
+        """ "branch 1 of 2" when the chat has more than one branch, else nothing."""
+        if self.chat is None or self.leaf_id is None:
+            return ""
+        leaves = self.tui.store.leaves(self.chat.id)
+        if len(leaves) < 2 or self.leaf_id not in leaves:
+            return ""
+        return f"branch {leaves.index(self.leaf_id) + 1} of {len(leaves)}"
+
+    def show_idle_status(self) -> None:
+        if self.editing is not None:
+            self.status.editing()
+        elif not self.is_streaming:
+            self.status.ready(self.model, self.branch_text())
+
+    # -- selecting -----------------------------------------------------------
+
+    def action_select_messages(self) -> None:
+        """ctrl+up: select the newest message (then up / down, left / right, e r f c)."""
+        views = self.messages.views
+        if not views:
+            self.tui.notify("There is no message to select yet.")
+            return
+        self.messages.focus()
+        self.messages.select(views[-1])
+
+    def on_message_list_left(self, event: MessageList.Left) -> None:
+        event.stop()
+        self.focus_prompt()  # type: ignore[attr-defined]
+
+    def on_message_list_asked(self, event: MessageList.Asked) -> None:
+        event.stop()
+        view = event.view
+        if event.what == "flip":
+            self.flip(view, event.step)
+        elif event.what == "edit":
+            self.edit(view)
+        elif event.what == "regenerate":
+            self.action_regenerate(view=view)  # type: ignore[attr-defined]
+        elif event.what == "fork":
+            self.run_worker(self.fork(view), group="fork", exit_on_error=False)  # type: ignore[attr-defined]
+        elif event.what == "copy":
+            self.copy_message(view)
+
+    # -- the actions -----------------------------------------------------------
+
+    def flip(self, view: "MessageView", step: int) -> None:
+        """Show the previous (-1) or next (1) version of ``view``'s turn; the conversation below
+        follows that version's branch, which becomes the chat's current one."""
+        if self.chat is None:
+            return
+        if self.is_streaming:
+            self.tui.notify("An answer is still arriving: press escape to stop it first.", severity="warning")
+            return
+        store = self.tui.store
+        try:
+            versions = store.siblings(view.message)
+            at = versions.index(view.message.id) + step
+            if not 0 <= at < len(versions):
+                return
+            self.leaf_id = store.set_current(self.chat.id, versions[at])
+            leaf = store.get_messages([self.leaf_id])[self.leaf_id]
+            tail = store.path(self.leaf_id, limit=leaf.depth - view.message.depth + 1)  # from the version down
+        except (StoreError, ValueError, KeyError) as error:
+            self.tui.notify(f"{error}", severity="error")
+            return
+        from .message_view import MessageView
+
+        views = self.messages.views
+        index = views.index(view)
+        new_views = [MessageView(m) for m in tail]
+        if index > 0:
+            self.messages.mount_all(new_views, after=views[index - 1])
+        else:
+            self.messages.mount_all(new_views, before=view)
+        for gone in views[index:]:
+            gone.remove()
+        self.mark_versions(new_views)
+        if new_views:
+            self.messages.select(new_views[0])
+        self.show_idle_status()
+
+    def edit(self, view: "MessageView") -> None:
+        """Put a question of yours into the prompt: sending it makes a new version of it (the
+        old question and its answers stay); escape gives the draft back."""
+        prompt = self.prompt  # type: ignore[attr-defined]
+        if self.editing is None:
+            self._draft = prompt.text
+        self.editing = view.message
+        prompt.load_text(view.message.content)
+        prompt.move_cursor(prompt.document.end)
+        self.focus_prompt()  # type: ignore[attr-defined]
+        self.show_idle_status()
+        self.refresh_bindings()  # type: ignore[attr-defined]
+
+    def end_editing(self, *, restore_draft: bool = False) -> None:
+        self.editing = None
+        if restore_draft:
+            prompt = self.prompt  # type: ignore[attr-defined]
+            prompt.load_text(self._draft)
+            prompt.move_cursor(prompt.document.end)
+        self._draft = ""
+        self.show_idle_status()
+        self.refresh_bindings()  # type: ignore[attr-defined]
+
+    async def fork(self, view: "MessageView") -> None:
+        """A new chat, in a new tab, holding the path up to and including ``view``'s message."""
+        if self.chat is None:
+            return
+        if view.message.status == "streaming":
+            self.tui.notify("This answer is still arriving: fork it once it has ended.", severity="warning")
+            return
+        title = one_line(f"Fork of {self.chat.title or 'a chat'}", 80)
+        try:
+            fork = self.tui.store.fork_chat(self.chat.id, view.message.id, title)
+        except StoreError as error:
+            self.tui.notify(f"{error} Nothing was forked.", title="Not forked", severity="error", timeout=20)
+            return
+        await self.tui.open_chat(fork.id)
+        self.tui.notify(f"Forked into a new chat: “{title}”.")
+
+    def copy_message(self, view: "MessageView") -> None:
+        text = view.text if view.message.role == "assistant" else view.message.content
+        if not text:
+            self.tui.notify("This message has no text to copy.")
+            return
+        self.tui.copy_to_clipboard(text)
+        self.tui.notify(f"Copied this message ({len(text)} characters).")
