@@ -157,16 +157,18 @@ def isolate_here(folder: Path) -> None:
 
 def make_app(store, base_url: str, folder: Path, *, model: str = "gpt-4o", session: bool = False):
     """The real ApertisApp on ``store``, pointed at ``base_url``, as the tests build it."""
-    from apertis_tui.core.config import Settings
+    from apertis_tui.core.settings.file import Settings
+    from apertis_tui.core.settings.resolve import resolve_connection
     from apertis_tui.ui.app import ApertisApp, Startup
 
+    env = {"APERTIS_API_KEY": KEY}
     return ApertisApp(Startup(
         settings=Settings(),
         config_path=folder / "config" / "config.toml",
         store=store,
-        base_url=base_url,
+        connection=resolve_connection(Settings(), env, base_url_flag=base_url),
         model=model,
-        env={"APERTIS_API_KEY": KEY},
+        env=env,
         session_path=folder / "session.json" if session else None,
     ))
 

@@ -183,7 +183,8 @@ def bench_store(path: Path, runs: int) -> None:
 
 
 async def _bench_ui(path: Path, runs: int) -> None:
-    from apertis_tui.core.config import Settings
+    from apertis_tui.core.settings.file import Settings
+    from apertis_tui.core.settings.resolve import resolve_connection
     from apertis_tui.ui.app import ApertisApp, Startup
     from apertis_tui.ui.screens.history import PAGE, SEARCH_DELAY, HistoryScreen
 
@@ -204,8 +205,10 @@ async def _bench_ui(path: Path, runs: int) -> None:
     opens, bare, searches, pages = [], [], [], []
     with History(path) as store:
         for _ in range(runs):
+            env = {"APERTIS_API_KEY": "bench"}
             app = ApertisApp(Startup(settings=Settings(), config_path=CACHE / "config.toml", store=store,
-                                     base_url="http://127.0.0.1:9/v1", env={"APERTIS_API_KEY": "bench"}))
+                                     connection=resolve_connection(Settings(), env, base_url_flag="http://127.0.0.1:9/v1"),
+                                     env=env))
             async with app.run_test(size=(120, 40)) as pilot:
                 await pilot.pause()
                 t, c = time.perf_counter(), time.process_time()

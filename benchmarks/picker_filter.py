@@ -76,7 +76,8 @@ def bench_rank(runs: int) -> list[float]:
 
 
 async def bench_screen(runs: int) -> tuple[list[float], list[float], list[float]]:
-    from apertis_tui.core.config import Settings
+    from apertis_tui.core.settings.file import Settings
+    from apertis_tui.core.settings.resolve import resolve_connection
     from apertis_tui.core.store import History
     from apertis_tui.ui.app import ApertisApp, Startup
     from apertis_tui.ui.screens.model_picker import ModelPicker
@@ -88,8 +89,10 @@ async def bench_screen(runs: int) -> tuple[list[float], list[float], list[float]
         for variable in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
             os.environ[variable] = str(Path(folder) / variable)
         store = History(Path(folder) / "history.db")
+        env = {"APERTIS_API_KEY": "bench-key"}
         app = ApertisApp(Startup(settings=Settings(), config_path=Path(folder) / "config.toml", store=store,
-                                 base_url=server.base_url, model="gpt-4o", env={"APERTIS_API_KEY": "bench-key"}))
+                                 connection=resolve_connection(Settings(), env, base_url_flag=server.base_url),
+                                 model="gpt-4o", env=env))
         async with app.run_test(size=(120, 50)) as pilot:
             await pilot.press("ctrl+o")
             await app.workers.wait_for_complete()

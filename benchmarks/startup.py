@@ -158,7 +158,7 @@ def restore_chats(env: dict[str, str], runs: int) -> int:
     saved = {var: os.environ.get(var) for var in ("XDG_DATA_HOME", "XDG_STATE_HOME")}
     os.environ.update({var: env[var] for var in saved})  # where the app will look
     try:
-        from apertis_tui.core.config import default_db_path, session_path
+        from apertis_tui.core.paths import default_db_path, session_path
         from apertis_tui.core.session import Session, save_session
         from apertis_tui.core.store import History
         from common import fill_store
@@ -216,7 +216,7 @@ def step(name, code):
     steps.append((name, time.perf_counter() - started))
 step("import textual.app (the floor)", "import textual.app")
 step("import apertis_tui.cli", "import apertis_tui.cli")
-step("import apertis_tui.core.config", "import apertis_tui.core.config")
+step("import apertis_tui.core.settings (file, validation, resolve)", "import apertis_tui.core.settings.resolve")
 step("import apertis_tui.core.store (sqlite_utils ...)", "import apertis_tui.core.store")
 step("import apertis_tui.ui.app (the rest)", "import apertis_tui.ui.app")
 step("import httpx (not at start: on the first request)", "import httpx")
@@ -240,7 +240,7 @@ def step_report(env: dict[str, str], runs: int = 5) -> None:
 
 def import_report(env: dict[str, str], runs: int = 3) -> None:
     """The modules the app imports beyond ``import textual.app``, by package and by our module."""
-    app_code = ("import apertis_tui.cli, apertis_tui.core.config, apertis_tui.core.store, "
+    app_code = ("import apertis_tui.cli, apertis_tui.core.settings.resolve, apertis_tui.core.store, "
                 "apertis_tui.ui.app")  # what cli.main() imports before the app runs
     floors, apps = [importtime(FLOOR_CODE, env) for _ in range(runs)], [importtime(app_code, env) for _ in range(runs)]
 

@@ -248,18 +248,21 @@ class Camera:
 
 def make_app(home: Path, server_url: str, *, model: str, key: str | None = KEY, base_url: str | None = None,
              settings: Any = None) -> Any:
-    from apertis_tui.core.config import Settings
+    from apertis_tui.core.settings.file import Settings
+    from apertis_tui.core.settings.resolve import resolve_connection
     from apertis_tui.core.store import History
     from apertis_tui.ui.app import ApertisApp, Startup
 
     home.mkdir(parents=True, exist_ok=True)
+    settings = settings or Settings(theme=THEME)
+    env = {"APERTIS_API_KEY": key} if key else {}
     return ApertisApp(Startup(
-        settings=settings or Settings(theme=THEME),
+        settings=settings,
         config_path=SHOWN_CONFIG,  # never written: no scene saves the settings
         store=History(home / "history.db"),
-        base_url=base_url or server_url,
+        connection=resolve_connection(settings, env, base_url_flag=base_url or server_url),
         model=model,
-        env={"APERTIS_API_KEY": key} if key else {},
+        env=env,
         session_path=None,
     ))
 
@@ -382,7 +385,7 @@ async def run(out: Path, only: set[str] | None) -> list[Path]:
 
 
 async def play(home: Path, camera: Camera, only: set[str] | None) -> None:
-    from apertis_tui.core.config import Settings
+    from apertis_tui.core.settings.file import Settings
     from apertis_tui.core.types import ChatParams
 
 

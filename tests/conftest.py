@@ -100,7 +100,8 @@ def _quick_key_presses(monkeypatch):
 @pytest.fixture
 def make_app(tmp_path, fake_server):
     """Build an ApertisApp on a fresh store and config, pointed at the fake server."""
-    from apertis_tui.core.config import Settings
+    from apertis_tui.core.settings.file import Settings
+    from apertis_tui.core.settings.resolve import resolve_connection
     from apertis_tui.core.store import History
     from apertis_tui.ui.app import ApertisApp, Startup
 
@@ -113,11 +114,14 @@ def make_app(tmp_path, fake_server):
         stores.append(store)
         environment = {"APERTIS_API_KEY": key} if key else {}
         environment.update(env)
+        settings = settings or Settings()
+        # The fake server's URL comes in as if from --base-url, unless the environment names one.
+        flag = None if "APERTIS_BASE_URL" in environment else fake_server.base_url
         return ApertisApp(Startup(
-            settings=settings or Settings(),
+            settings=settings,
             config_path=tmp_path / "config" / "config.toml",
             store=store,
-            base_url=fake_server.base_url,
+            connection=resolve_connection(settings, environment, base_url_flag=flag),
             config_error=config_error,
             model=model,
             prompt=prompt,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, Static, TextArea
 
-from apertis_tui.core.config import Settings
+from apertis_tui.core.settings.file import Settings
 from apertis_tui.core.types import ChatParams
 from apertis_tui.ui.screens.chat_settings import ChatSettingsDialog
 from apertis_tui.ui.screens.confirm import ConfirmDialog

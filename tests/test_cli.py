@@ -55,7 +55,7 @@ def test_arguments_reach_the_app(captured, tmp_path, monkeypatch):
     startup = captured["startup"]
     assert startup.prompt == "what is WAL?"
     assert startup.model == "claude-sonnet-4-20250514"
-    assert startup.base_url == "http://127.0.0.1:9/v1"
+    assert startup.connection.base_url == ("http://127.0.0.1:9/v1", "flag")
     assert startup.config_path == tmp_path / "c.toml"
     assert captured["api_key"] == "from-env"
     assert (tmp_path / "h.db").exists()
@@ -65,12 +65,12 @@ def test_base_url_precedence(captured, tmp_path, monkeypatch):
     (tmp_path / "c.toml").write_text('base_url = "http://from-file/v1"\n')
     args = ["--config", str(tmp_path / "c.toml"), "--db", str(tmp_path / "h.db")]
     cli.main(args)
-    assert captured["startup"].base_url == "http://from-file/v1"
+    assert captured["startup"].connection.base_url == ("http://from-file/v1", "config")
     monkeypatch.setenv("APERTIS_BASE_URL", "http://from-env/v1")
     cli.main(args)
-    assert captured["startup"].base_url == "http://from-env/v1"
+    assert captured["startup"].connection.base_url == ("http://from-env/v1", "APERTIS_BASE_URL")
     cli.main(args + ["--base-url", "http://from-flag/v1"])
-    assert captured["startup"].base_url == "http://from-flag/v1"
+    assert captured["startup"].connection.base_url == ("http://from-flag/v1", "flag")
 
 
 def test_invalid_config_starts_with_defaults_and_keeps_the_file(captured, tmp_path):
@@ -128,13 +128,15 @@ def test_wheel_installs_and_ships_its_styles(tmp_path):
     probe = (
         "import asyncio, apertis_tui.ui.paths as p, apertis_tui\n"
         "from apertis_tui.ui.app import ApertisApp, Startup\n"
-        "from apertis_tui.core.config import Settings\n"
+        "from apertis_tui.core.settings.file import Settings\n"
+        "from apertis_tui.core.settings.resolve import resolve_connection\n"
         "from apertis_tui.core.store import History\n"
         "import pathlib, tempfile\n"
         "d = pathlib.Path(tempfile.mkdtemp())\n"
         "assert 'site-packages' in str(p.styles_dir()), p.styles_dir()\n"
         "app = ApertisApp(Startup(settings=Settings(), config_path=d / 'c.toml', store=History(d / 'h.db'),\n"
-        "                 base_url='http://127.0.0.1:9/v1', env={'APERTIS_API_KEY': 'k'}))\n"
+        "                 connection=resolve_connection(Settings(), {'APERTIS_API_KEY': 'k'},\n"
+        "                                               base_url_flag='http://127.0.0.1:9/v1')))\n"
         "async def go():\n"
         "    async with app.run_test() as pilot:\n"
         "        await pilot.pause()\n"
@@ -158,4 +160,4 @@ def test_no_arguments_reach_the_app_as_defaults(captured, tmp_path, monkeypatch)
     assert cli.main() == 0
     startup = captured["startup"]
     assert startup.prompt is None and startup.model is None
-    assert startup.base_url == "http://127.0.0.1:9/v1"
+    assert startup.connection.base_url == ("http://127.0.0.1:9/v1", "APERTIS_BASE_URL")

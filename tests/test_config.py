@@ -9,19 +9,11 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from apertis_tui.core import config
-from apertis_tui.core.config import (
-    DEFAULT_BASE_URL,
-    ConfigError,
-    Settings,
-    config_path,
-    load_settings,
-    resolve_api_key,
-    resolve_base_url,
-    save_settings,
-    validate_base_url,
-    validate_param,
-)
+from apertis_tui.core import paths
+from apertis_tui.core.paths import config_path
+from apertis_tui.core.settings.file import ConfigError, Settings, load_settings, save_settings
+from apertis_tui.core.settings.resolve import Resolved, resolve_api_key, resolve_base_url, resolve_connection
+from apertis_tui.core.settings.validation import DEFAULT_BASE_URL, validate_base_url, validate_param
 from apertis_tui.core.types import ChatParams
 
 
@@ -60,13 +52,13 @@ def test_xdg_dirs_are_honoured(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert config_path() == tmp_path / "conf" / "apertis-tui" / "config.toml"
-    assert config.default_db_path() == tmp_path / "data" / "apertis-tui" / "history.db"
-    assert config.state_dir() == tmp_path / "state" / "apertis-tui"
-    assert config.cache_dir() == tmp_path / "cache" / "apertis-tui"
+    assert paths.default_db_path() == tmp_path / "data" / "apertis-tui" / "history.db"
+    assert paths.state_dir() == tmp_path / "state" / "apertis-tui"
+    assert paths.cache_dir() == tmp_path / "cache" / "apertis-tui"
 
 
 def test_load_and_save_default_to_config_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(config, "config_path", lambda: tmp_path / "x" / "config.toml")
+    monkeypatch.setattr(paths, "config_path", lambda: tmp_path / "x" / "config.toml")
     save_settings(Settings(default_model="m"))
     assert (tmp_path / "x" / "config.toml").exists()
     assert load_settings().default_model == "m"
@@ -458,6 +450,34 @@ def test_bad_base_url_from_flag_or_env_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as caught:
         resolve_base_url(None, Settings(), {"APERTIS_BASE_URL": "localhost:8080"})
     assert "APERTIS_BASE_URL" in str(caught.value)
+
+
+def test_the_connection_is_resolved_once_with_each_source() -> None:
+    settings = Settings(api_key="sk-file", base_url="https://file.test/v1", user_agent="file-agent")
+    env = {"STIMA_API_KEY": "sk-stima", "APERTIS_USER_AGENT": "env-agent"}
+    connection = resolve_connection(settings, env, base_url_flag="https://flag.test/v1/")
+    assert connection.api_key == Resolved("sk-stima", "STIMA_API_KEY")
+    assert connection.base_url == ("https://flag.test/v1", "flag")
+    assert connection.user_agent == ("env-agent", "APERTIS_USER_AGENT")
+    assert resolve_connection(Settings(), {}) == ((None, "none"), (DEFAULT_BASE_URL, "default"), (None, "default"))
+    with pytest.raises(ConfigError):
+        resolve_connection(Settings(), {}, base_url_flag="not a url")
+
+
+def test_after_a_save_what_was_typed_applies_and_the_rest_is_kept() -> None:
+    env = {"APERTIS_API_KEY": "sk-env"}
+    started = resolve_connection(Settings(), env, base_url_flag="https://flag.test/v1")
+    typed = Settings(api_key="sk-typed", base_url="https://typed.test/v1")
+    assert started.edited(typed, env, key_typed=True, base_url_typed=True)[:2] == (
+        ("sk-typed", "config"), ("https://typed.test/v1", "config"))
+    # Fields left alone: the environment's key and the flag's URL still apply.
+    assert started.edited(typed, env, key_typed=False, base_url_typed=False) == started
+    # Emptied: the environment's key, the default URL.
+    emptied = started.edited(Settings(), env, key_typed=True, base_url_typed=True)
+    assert emptied[:2] == (("sk-env", "APERTIS_API_KEY"), (DEFAULT_BASE_URL, "default"))
+    assert started.edited(Settings(), {}, key_typed=True, base_url_typed=False).api_key == (None, "none")
+    assert started.edited(Settings(user_agent="mine"), env, key_typed=False, base_url_typed=False).user_agent == (
+        "mine", "config")
 
 
 def test_env_key_is_not_written(cfg: Path, monkeypatch: pytest.MonkeyPatch) -> None:

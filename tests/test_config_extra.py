@@ -1,10 +1,11 @@
-"""The form-text helpers of core.config used by the settings screens."""
+"""The form-text helpers of the settings screens (ui.form_text), and the key check they use."""
 
 from __future__ import annotations
 
 import pytest
 
-from apertis_tui.core.config import (
+from apertis_tui.core.settings.validation import validate_api_key
+from apertis_tui.ui.form_text import (
     param_text,
     parse_param_text,
     parse_stop_text,
@@ -12,7 +13,6 @@ from apertis_tui.core.config import (
     parse_timeout_text,
     stop_text,
     timeout_text,
-    validate_api_key,
 )
 
 

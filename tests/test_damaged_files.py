@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from apertis_tui import cli
-from apertis_tui.core import config
+from apertis_tui.core.settings.file import Settings
+from apertis_tui.core.settings.resolve import resolve_connection
 from apertis_tui.core.session import Session, load_session, save_session
 from apertis_tui.core.store import History
 from apertis_tui.ui.app import ApertisApp
@@ -191,8 +192,9 @@ async def test_a_settings_file_that_does_not_load_is_shown_in_the_app_with_line_
     path.write_text(text)
     assert cli.main(["--config", str(path), "--db", str(tmp_path / "h.db"), "--base-url", fake_server.base_url]) == 0
     startup = started["startup"]
-    assert startup.settings == config.Settings()  # defaults
+    assert startup.settings == Settings()  # defaults
     startup.env = {"APERTIS_API_KEY": fake_server.key}
+    startup.connection = resolve_connection(startup.settings, startup.env, base_url_flag=fake_server.base_url)
     startup.store = History(tmp_path / "h.db")  # cli.main closed its own when "run" returned
     app = ApertisApp(startup)
     try:
@@ -217,5 +219,5 @@ def test_a_settings_path_that_is_a_folder_starts_with_defaults(tmp_path, started
     folder.mkdir()
     assert cli.main(["--config", str(folder), "--db", str(tmp_path / "h.db")]) == 0
     startup = started["startup"]
-    assert startup.settings == config.Settings()
+    assert startup.settings == Settings()
     assert "could not be read" in str(startup.config_error) and str(folder) in str(startup.config_error)

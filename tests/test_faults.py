@@ -13,7 +13,8 @@ import socket
 
 import pytest
 
-from apertis_tui.core.config import Settings
+from apertis_tui.core.settings.file import Settings
+from apertis_tui.core.settings.resolve import Resolved
 from tests.conftest import pane, screen_text, send, wait_for
 from tests.fake_server import normal_answer
 
@@ -48,7 +49,7 @@ def closed_port_url() -> str:
 
 async def point_at(app, base_url: str) -> None:
     """As saving a new base URL in Settings (f2) does."""
-    await app.apply_settings(app.settings, api_key=app.api_key, api_key_source=app.api_key_source, base_url=base_url)
+    await app.apply_settings(app.settings, app.connection._replace(base_url=Resolved(base_url, "config")))
 
 
 async def assert_alive_and_retry_works(pilot, failed_id: int) -> None:

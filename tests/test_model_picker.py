@@ -7,7 +7,7 @@ import asyncio
 import json
 import time
 
-from apertis_tui.core.config import Settings
+from apertis_tui.core.settings.file import Settings
 from apertis_tui.core.models import ModelPrefs, cache_path, load_cache, prefs_path, save_cache
 from apertis_tui.core.events import ModelInfo
 from apertis_tui.ui.screens.model_picker import ModelPicker

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from apertis_tui.core import config
+from apertis_tui.core import paths
 from apertis_tui.core.api import ApertisClient
 from apertis_tui.core.logs import setup_logging
+from apertis_tui.core.settings.file import Settings
+from apertis_tui.core.settings.resolve import Resolved, resolve_connection
 from apertis_tui.core.store import History
 from apertis_tui.core.events import StreamError
 from apertis_tui.core.types import ApiError
@@ -137,16 +139,16 @@ async def test_after_a_whole_session_the_key_is_only_in_the_settings_file(tmp_pa
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    log_path = setup_logging(config.state_dir(), debug=True)  # as `apertis-tui --debug` does
+    log_path = setup_logging(paths.state_dir(), debug=True)  # as `apertis-tui --debug` does
     server = FakeServer(key=SECRET).start()
-    db = config.default_db_path()
+    db = paths.default_db_path()
     store = History(db)
     shots = tmp_path / "shots"
     shots.mkdir()
     (tmp_path / "exports").mkdir()
-    app = ApertisApp(Startup(settings=config.Settings(), config_path=config.config_path(), store=store,
-                             base_url=server.base_url, model="gpt-4o", env={},
-                             session_path=config.session_path(db)))
+    app = ApertisApp(Startup(settings=Settings(), config_path=paths.config_path(), store=store,
+                             connection=resolve_connection(Settings(), {}, base_url_flag=server.base_url),
+                             model="gpt-4o", env={}, session_path=paths.session_path(db)))
     try:
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             # First run: the key dialog, the key typed (masked), a screenshot while it is there.
@@ -174,7 +176,7 @@ async def test_after_a_whole_session_the_key_is_only_in_the_settings_file(tmp_pa
             await ask("wrong key", "gpt-4o")
             await app.use_key(SECRET)
             # Through a proxy that echoes the whole key in every error.
-            await app.apply_settings(app.settings, api_key=SECRET, api_key_source="config", base_url=echo_proxy)
+            await app.apply_settings(app.settings, app.connection._replace(base_url=Resolved(echo_proxy, "config")))
             for shape in ECHO_SHAPES:
                 await ask(f"via the proxy {shape}", f"echo/{shape}")
             await pilot.press("ctrl+o")  # the model list fails through the proxy too: its reason is shown
@@ -183,7 +185,7 @@ async def test_after_a_whole_session_the_key_is_only_in_the_settings_file(tmp_pa
             await pilot.pause()
             app.save_screenshot("picker.svg", str(shots))
             await pilot.press("escape")
-            await app.apply_settings(app.settings, api_key=SECRET, api_key_source="config", base_url=server.base_url)
+            await app.apply_settings(app.settings, app.connection._replace(base_url=Resolved(server.base_url, "config")))
             await ask("back again", "gpt-4o")
             errors = [m.error for m in store.messages(pane.chat.id) if m.error]
             assert len(errors) == 3 + len(ECHO_SHAPES) and all(not leaks(e) for e in errors)
@@ -212,7 +214,7 @@ async def test_after_a_whole_session_the_key_is_only_in_the_settings_file(tmp_pa
         for name in ("httpx", "httpcore"):
             logging.getLogger(name).handlers.clear()
 
-    settings_file = config.config_path()
+    settings_file = paths.config_path()
     kept = settings_file.read_text().splitlines()
     assert [line for line in kept if line.startswith("api_key")] == [f'api_key = "{SECRET}"']
     searched = []

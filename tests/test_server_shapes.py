@@ -12,7 +12,8 @@ import pytest
 
 from apertis_tui.core.api import USER_AGENT, ApertisClient
 from apertis_tui.core.chunks import ChunkInterpreter
-from apertis_tui.core.config import ConfigError, Settings, load_settings, resolve_user_agent, save_settings
+from apertis_tui.core.settings.file import ConfigError, Settings, load_settings, save_settings
+from apertis_tui.core.settings.resolve import resolve_user_agent
 from apertis_tui.core.errors import error_from_response
 from apertis_tui.core.events import ContentDelta, Finish, ReasoningDelta, StreamError
 from apertis_tui.core.reply import ReplyAccumulator

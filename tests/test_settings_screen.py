@@ -10,7 +10,7 @@ import tomllib
 import pytest
 from textual.widgets import Input, OptionList, Static, Switch, TextArea
 
-from apertis_tui.core.config import ConfigError, Settings, load_settings
+from apertis_tui.core.settings.file import ConfigError, Settings, load_settings
 from apertis_tui.core.types import ChatParams
 from apertis_tui.ui.screens.confirm import ConfirmDialog
 from apertis_tui.ui.screens.settings import SettingsScreen

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from apertis_tui.core.config import Settings
+from apertis_tui.core.settings.file import Settings
+from apertis_tui.core.settings.resolve import resolve_connection
 from apertis_tui.core.store import History
 from apertis_tui.ui.app import ApertisApp, Startup
 from tests.conftest import TEST_KEY, wait_for
@@ -45,13 +46,15 @@ def build(tmp_path, fake_server, clock):
                 settings: Settings | None = None) -> ApertisApp:
         store = History(tmp_path / "history.db")
         stores.append(store)
+        settings = settings or Settings(theme=THEME)
+        env = {"APERTIS_API_KEY": key} if key else {}
         return ApertisApp(Startup(
-            settings=settings or Settings(theme=THEME),
+            settings=settings,
             config_path=SHOWN_CONFIG,
             store=store,
-            base_url=base_url or fake_server.base_url,
+            connection=resolve_connection(settings, env, base_url_flag=base_url or fake_server.base_url),
             model=model,
-            env={"APERTIS_API_KEY": key} if key else {},
+            env=env,
             session_path=None,
         ))
 

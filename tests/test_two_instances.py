@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from apertis_tui.core import config
+from apertis_tui.core import paths
 from apertis_tui.core.logs import setup_logging
 from tests.conftest import wait_for
 from tests.fake_server import long_markdown
@@ -56,7 +56,7 @@ def notices(app) -> str:
 
 @pytest.fixture
 def log_file():
-    path = setup_logging(config.state_dir())  # the same log file the other process writes
+    path = setup_logging(paths.state_dir())  # the same log file the other process writes
     yield path
     logging.getLogger("apertis_tui").handlers.clear()
 

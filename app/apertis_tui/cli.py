@@ -102,25 +102,27 @@ def _main(argv: list[str] | None) -> int:
         return run_subcommand(words, where)
     args = build_parser().parse_args(words) if words else SimpleNamespace(**NO_ARGUMENTS)
 
-    from .core import config
+    from .core import paths
     from .core.logs import setup_logging
+    from .core.settings.file import ConfigError, Settings, load_settings
+    from .core.settings.resolve import resolve_connection
 
-    setup_logging(config.state_dir(), debug=args.debug)
+    setup_logging(paths.state_dir(), debug=args.debug)
     logging.getLogger("apertis_tui").info("%s %s starting", APP_NAME, __version__)
-    config_path = args.config or config.config_path()
+    config_path = args.config or paths.config_path()
     config_error = None
     try:
-        settings = config.load_settings(config_path)
-    except config.ConfigError as error:
+        settings = load_settings(config_path)
+    except ConfigError as error:
         # The app still starts, with defaults; it shows the problem and never overwrites the file
         # without asking.
-        settings, config_error = config.Settings(), error
+        settings, config_error = Settings(), error
     try:
-        base_url, _source = config.resolve_base_url(args.base_url, settings)
-    except config.ConfigError as error:
+        connection = resolve_connection(settings, base_url_flag=args.base_url)
+    except ConfigError as error:
         return _fail(str(error))
 
-    db_path = args.db or config.default_db_path()
+    db_path = args.db or paths.default_db_path()
     store = open_store(db_path)
     try:
         from .ui.app import ApertisApp, Startup
@@ -130,11 +132,11 @@ def _main(argv: list[str] | None) -> int:
                 settings=settings,
                 config_path=config_path,
                 store=store,
-                base_url=base_url,
+                connection=connection,
                 config_error=config_error,
                 model=args.model,
                 prompt=args.prompt,
-                session_path=config.session_path(db_path),
+                session_path=paths.session_path(db_path),
             )
         )
         app.run()

@@ -95,9 +95,9 @@ def _local(iso: str) -> str:
 
 
 def _db_path(args: argparse.Namespace) -> Path:
-    from .core import config
+    from .core.paths import default_db_path
 
-    return (args.db or config.default_db_path()).expanduser()
+    return (args.db or default_db_path()).expanduser()
 
 
 def run_subcommand(argv: list[str], index: int) -> int:
@@ -184,18 +184,21 @@ def _search(store, args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from .cli import open_store
-    from .core import config
     from .core.store.export import ExportError, ExportExists, export_chat, format_for_path, write_export
 
     path = _db_path(args)
     if not path.exists():
         return _fail(f"there is no chat {args.chat_id}: no history at {path}.")
     fmt = args.format or (format_for_path(args.output) if args.output else "md")
+    from .core.paths import config_path
+    from .core.settings.file import ConfigError, Settings, load_settings
+    from .core.settings.resolve import resolve_api_key
+
     try:  # the key, only to make sure it is not in the output (someone may have pasted it)
-        settings = config.load_settings(args.config or config.config_path())
-    except config.ConfigError:
-        settings = config.Settings()
-    secret, _source = config.resolve_api_key(settings, os.environ)
+        settings = load_settings(args.config or config_path())
+    except ConfigError:
+        settings = Settings()
+    secret = resolve_api_key(settings, os.environ).value
     store = open_store(path)
     try:
         text = export_chat(store, args.chat_id, fmt, secret=secret)

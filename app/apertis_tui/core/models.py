@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import _atomic_write, cache_dir, data_dir
+from .atomic import atomic_write
+from .paths import cache_dir, data_dir
 from .text import one_line
 from .events import ModelInfo
 from .types import ApiError
@@ -107,7 +108,7 @@ def save_cache(base_url: str, models: Iterable[ModelInfo], *, fetched_at: float 
     path = cache_path(base_url, folder)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, json.dumps(document, ensure_ascii=False).encode("utf-8"))
+        atomic_write(path, json.dumps(document, ensure_ascii=False).encode("utf-8"))
     except OSError:
         pass
     return listing
@@ -178,7 +179,7 @@ class ModelPrefs:
         document = {"favourites": self.favourites, "recents": self.recents[:RECENT_LIMIT]}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(self.path, json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8"))
+            atomic_write(self.path, json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8"))
         except OSError:
             return False
         return True

@@ -7,10 +7,10 @@ damaged file just means "no session": it is never worth an error.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .atomic import atomic_write
 
 
 @dataclass
@@ -35,17 +35,7 @@ def save_session(path: Path, session: Session) -> bool:
     payload = json.dumps({"chats": session.chat_ids, "focused": session.focused})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session.", suffix=".tmp")
+        atomic_write(path, payload.encode("utf-8"))
     except OSError:
-        return False
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except OSError:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         return False
     return True

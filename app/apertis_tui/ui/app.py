@@ -16,7 +16,8 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.worker import WorkerState
 
-from ..core.config import ConfigError, Settings, resolve_api_key, resolve_user_agent, save_settings
+from ..core.settings.file import ConfigError, Settings, save_settings
+from ..core.settings.resolve import Connection, Resolved
 from ..core.session import Session, load_session, save_session
 from ..core.store import History
 from ..core.types import Chat, ChatParams
@@ -64,7 +65,7 @@ class Startup:
     settings: Settings
     config_path: Path
     store: History
-    base_url: str
+    connection: Connection  # the key, base URL and user agent, each with where it came from
     config_error: ConfigError | None = None
     model: str | None = None  # -m/--model: the model for new chats
     prompt: str | None = None  # PROMPT: sent at once in a new chat
@@ -92,13 +93,24 @@ class ApertisApp(App[None]):
         self.startup = startup
         self.settings = startup.settings
         self.store = startup.store
-        self.base_url = startup.base_url
-        self.api_key, self.api_key_source = resolve_api_key(self.settings, startup.env)
+        self.connection = startup.connection  # replaced when a key is given or settings are saved
         self._client: ApertisClient | None = None
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
     # -- wiring --------------------------------------------------------------
+
+    @property
+    def api_key(self) -> str | None:
+        return self.connection.api_key.value
+
+    @property
+    def api_key_source(self) -> str:
+        return self.connection.api_key.source
+
+    @property
+    def base_url(self) -> str:
+        return self.connection.base_url.value
 
     @property
     def client(self) -> ApertisClient:
@@ -125,24 +137,23 @@ class ApertisApp(App[None]):
             self.api_key,
             connect_timeout=self.settings.connect_timeout,
             read_timeout=self.settings.read_timeout,
-            user_agent=resolve_user_agent(self.settings, self.startup.env)[0],
+            user_agent=self.connection.user_agent.value,
         )
 
-    async def use_key(self, key: str) -> None:
-        self.api_key = key
+    async def use_key(self, key: str, source: str = "config") -> None:
+        self.connection = self.connection._replace(api_key=Resolved(key, source))
         self._replace_client()
 
-    async def apply_settings(self, settings: Settings, *, api_key: str | None, api_key_source: str,
-                             base_url: str) -> None:
-        """Use just-saved settings at once: a new client when the key, base URL or a timeout
-        changed; the theme; the chats' title bars (they show what differs from the defaults)."""
-        old = self.settings
-        rebuild = (api_key, base_url, settings.connect_timeout, settings.read_timeout, settings.user_agent) != (
-            self.api_key, self.base_url, old.connect_timeout, old.read_timeout, old.user_agent)
+    async def apply_settings(self, settings: Settings, connection: Connection) -> None:
+        """Use just-saved settings at once (``connection``: as resolved from them): a new client
+        when the key, base URL, user agent or a timeout changed; the theme; the chats' title bars
+        (they show what differs from the defaults)."""
+        old, old_connection = self.settings, self.connection
+        rebuild = ([part.value for part in connection], settings.connect_timeout, settings.read_timeout) != (
+            [part.value for part in old_connection], old.connect_timeout, old.read_timeout)
         if settings.default_model != old.default_model:
             self.startup.model = None  # the newly chosen default wins over -m for new chats
-        self.settings = settings
-        self.api_key, self.api_key_source, self.base_url = api_key, api_key_source, base_url
+        self.settings, self.connection = settings, connection
         if rebuild:
             self._replace_client()
         if settings.theme in self.available_themes:
@@ -261,14 +272,15 @@ class ApertisApp(App[None]):
 
     async def _key_given(self, key: str | None) -> None:
         if key:
-            await self.use_key(key)
             self.settings.api_key = key
             try:
                 save_settings(self.settings, self.startup.config_path)
             except ConfigError as error:
+                # Used, but not from the file: the source stays what it was (no key found).
+                await self.use_key(key, self.api_key_source)
                 self.notify(f"The key works for this session but was not saved: {error}", severity="error", timeout=20)
             else:
-                self.api_key_source = "config"
+                await self.use_key(key, "config")
                 self.notify(f"Key saved to {self.startup.config_path}.")
         self._send_startup_prompt()
 

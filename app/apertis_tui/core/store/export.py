@@ -8,7 +8,6 @@ it is not in the history, and the text is scrubbed of it anyway in case someone 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -249,15 +248,9 @@ def write_export(path: str | Path, text: str, *, overwrite: bool = False) -> Pat
             except FileExistsError:
                 raise ExportExists(target) from None
             return target
-        temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        try:
-            with open(temp, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
+        from apertis_tui.core.atomic import atomic_write  # absolute: holds wherever this module lives
+
+        atomic_write(target, data, mode=None)  # the umask's mode, as for a new export
     except OSError as exc:
         raise ExportError(f"Could not write {target}: {exc.strerror or exc}.") from exc
     return target

@@ -16,15 +16,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
 from ..paths import stylesheets
+from ..form_text import param_text, stop_text
 from ..widgets.text_inputs import TextEditor
-from ...core.config import param_text, stop_text
 from ...core.text import clean, one_line
 from ...core.types import PARAM_NAMES, ChatParams
 from ..widgets.param_fields import FieldRow, ParamFields
 from .confirm import ConfirmDialog
 
 if TYPE_CHECKING:
-    from ...core.config import Settings
+    from ...core.settings.file import Settings
     from ..widgets.chat_pane import ChatPane
 
 

@@ -2,11 +2,12 @@
 
 Every field is checked as it is typed, the problem shown beside it; ctrl+s saves (refused while
 a field is invalid), escape leaves (asking first if something changed). Saving writes the file
-through ``core.config.save_settings`` and then the app uses the new values at once.
+through ``core.settings.file.save_settings`` and then the app uses the new values at once.
 
 The key and the base URL may come from elsewhere than the file (environment, ``--base-url``).
-Such a value is shown with where it comes from, and goes into the file only if the user edits
-the field: a key from APERTIS_API_KEY is never copied to disk just because settings were saved.
+Such a value is shown with where it comes from (the app's ``connection`` keeps the source of
+each), and goes into the file only if the user edits the field: a key from APERTIS_API_KEY is
+never copied to disk just because settings were saved.
 """
 
 from __future__ import annotations
@@ -30,21 +31,16 @@ from ..paths import stylesheets
 from ..widgets.key_bar import KeyBar
 from ..widgets.text_inputs import TextInput, TextEditor
 from ...core.api import ApertisClient
-from ...core.config import (
+from ...core.settings.file import ConfigError, Settings, load_settings, save_settings
+from ...core.settings.resolve import Connection, resolve_api_key
+from ...core.settings.validation import (
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
-    ConfigError,
-    Settings,
-    load_settings,
     normalize_base_url,
-    parse_timeout_text,
-    resolve_api_key,
-    resolve_user_agent,
-    save_settings,
-    timeout_text,
     validate_api_key,
     validate_base_url,
 )
+from ..form_text import parse_timeout_text, timeout_text
 from ...core.text import clean, one_line
 from ...core.types import ApiError
 from ..widgets.param_fields import FieldRow, ParamFields
@@ -64,6 +60,7 @@ SOURCES = {
     "config": "from the settings file",
     "none": "not set",
 }
+BASE_URL_SOURCES = {"flag": "--base-url", "APERTIS_BASE_URL": "APERTIS_BASE_URL"}
 DEFAULTS = Settings()
 TIMEOUT_LABELS = {"connect_timeout": "Connect timeout", "read_timeout": "Read timeout"}
 
@@ -73,10 +70,8 @@ class Edited:
     """What the form says, ready to save and to use."""
 
     settings: Settings
-    api_key: str | None  # the key to use now
-    api_key_source: str
+    connection: Connection  # the key and base URL to use now, with their sources
     key_typed: bool  # the user changed the key field
-    base_url: str  # the base URL to use now
 
 
 def file_problem(path: Path) -> ConfigError | None:
@@ -194,9 +189,8 @@ class SettingsScreen(Screen[bool]):
 
     def _base_url_hint(self) -> str:
         app = self.tui
-        if app.base_url != normalize_base_url(app.settings.base_url or DEFAULT_BASE_URL):
-            env_url = (app.startup.env.get("APERTIS_BASE_URL") or "").strip()
-            source = "APERTIS_BASE_URL" if env_url and normalize_base_url(env_url) == app.base_url else "--base-url"
+        source = BASE_URL_SOURCES.get(app.connection.base_url.source)
+        if source and app.base_url != normalize_base_url(app.settings.base_url or DEFAULT_BASE_URL):
             return f"now {app.base_url} (from {source})"
         return "empty: " + DEFAULT_BASE_URL if not app.settings.base_url else "an OpenAI-compatible /v1 address"
 
@@ -260,7 +254,7 @@ class SettingsScreen(Screen[bool]):
     def read(self) -> tuple[Edited, dict[str, str]]:
         """The settings the form describes, and the problems by field name."""
         app = self.tui
-        key, key_typed, base_url, connect, read, problems = self._connection()
+        key, key_typed, _base_url, connect, read, problems = self._connection()
         params, param_problems = self.query_one(ParamFields).read()
         problems.update(param_problems)
         base_text = self._value("base_url").strip()
@@ -278,13 +272,9 @@ class SettingsScreen(Screen[bool]):
             theme=self._theme(),
             extra=copy.deepcopy(app.settings.extra),
         )
-        if key_typed:
-            source = "config" if key else None
-            if source is None:  # the field was emptied: whatever else provides a key now applies
-                key, source = resolve_api_key(settings, app.startup.env)
-        else:
-            source = app.api_key_source
-        return Edited(settings, key, source, key_typed, base_url), problems
+        connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
+                                           base_url_typed=base_text != self._base_url_text.strip())
+        return Edited(settings, connection, key_typed), problems
 
     def _show(self, field: str, problem: str | None) -> None:
         for row in self.query(FieldRow):
@@ -380,12 +370,11 @@ class SettingsScreen(Screen[bool]):
             self.notify(f"Not saved: {error}", title="Settings", severity="error", timeout=20, markup=False)
             return
         app.startup.config_error = None
-        await app.apply_settings(edited.settings, api_key=edited.api_key, api_key_source=edited.api_key_source,
-                                 base_url=edited.base_url)
+        await app.apply_settings(edited.settings, edited.connection)
         message = f"Settings saved to {path}."
-        overriding = [name for name in ("APERTIS_API_KEY", "STIMA_API_KEY") if (app.startup.env.get(name) or "").strip()]
-        if edited.key_typed and edited.api_key and overriding:
-            message += (f" The new key is used now; at the next start {overriding[0]} (set in the environment) "
+        next_start = resolve_api_key(edited.settings, app.startup.env).source
+        if edited.key_typed and edited.connection.api_key.value and next_start != "config":
+            message += (f" The new key is used now; at the next start {next_start} (set in the environment) "
                         "comes first.")
         self.notify(message, title="Settings", timeout=8, markup=False)
         self.dismiss(True)
@@ -404,8 +393,7 @@ class SettingsScreen(Screen[bool]):
     @work(exclusive=True, group="settings-test", exit_on_error=False)
     async def _test(self, base_url: str, key: str | None, connect: float, read: float) -> None:
         row = self.query_one("#row-test", FieldRow)
-        app = self.app
-        user_agent = resolve_user_agent(app.settings, app.startup.env)[0]  # type: ignore[attr-defined]
+        user_agent = self.tui.connection.user_agent.value
         client = ApertisClient(base_url, key, connect_timeout=connect, read_timeout=read, user_agent=user_agent)
         try:
             models = await client.list_models()

@@ -17,7 +17,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from .text_inputs import TextInput
-from ...core.config import MAX_STOP_SEQUENCES, param_text, parse_param_text, parse_stop_texts, stop_text
+from ..form_text import param_text, parse_param_text, parse_stop_texts, stop_text
+from ...core.settings.validation import MAX_STOP_SEQUENCES
 from ...core.types import PARAM_NAMES, ChatParams
 
 NUMBER_PARAMS = tuple(name for name in PARAM_NAMES if name != "stop")

@@ -1,0 +1,111 @@
+"""What each setting may hold: the defaults, the ranges, and a check per kind of value.
+
+Each ``validate_*`` returns None when the value is fine, else a sentence naming ``label`` and
+what is expected. Loading the file, resolving flags and the environment, and the settings
+screens all check through these, so a value is judged the same way wherever it comes from.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_BASE_URL = "https://api.stima.tech/v1"
+DEFAULT_MODEL = "gpt-4o-mini"
+DEFAULT_THEME = "textual-dark"
+
+# The sampling parameters that are numbers in a range (max_tokens and stop are not).
+RANGES: dict[str, tuple[float, float]] = {
+    "temperature": (0, 2),
+    "top_p": (0, 1),
+    "frequency_penalty": (-2, 2),
+    "presence_penalty": (-2, 2),
+}
+MAX_STOP_SEQUENCES = 4
+
+
+def _is_number(value: Any) -> bool:
+    """ints and floats, not bools, not NaN or infinity."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def validate_param(name: str, value: Any, label: str | None = None) -> str | None:
+    """Check one sampling parameter (``name`` from ``PARAM_NAMES``). ``None`` (unset) is fine."""
+    label = label or name
+    if value is None:
+        return None
+    if name in RANGES:
+        low, high = RANGES[name]
+        if not _is_number(value) or not low <= value <= high:
+            return f"{label} must be a number from {low:g} to {high:g}"
+        return None
+    if name == "max_tokens":
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            return f"{label} must be a whole number greater than 0"
+        return None
+    if name == "stop":
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(s, str) and s for s in items):
+            return f"{label} must be a string or a list of up to {MAX_STOP_SEQUENCES} non-empty strings"
+        if len(items) > MAX_STOP_SEQUENCES:
+            return f"{label} can hold at most {MAX_STOP_SEQUENCES} strings"
+        return None
+    raise KeyError(f"unknown parameter {name!r}")
+
+
+def normalize_param(name: str, value: Any) -> Any:
+    """A valid value in the type ChatParams holds (ints become floats, a stop string a list)."""
+    if name in RANGES:
+        return float(value)
+    if name == "stop":
+        items = [value] if isinstance(value, str) else list(value)
+        return items or None
+    return value
+
+
+def validate_timeout(value: Any, label: str = "timeout") -> str | None:
+    if not _is_number(value) or value <= 0:
+        return f"{label} must be a number of seconds greater than 0"
+    return None
+
+
+def validate_base_url(value: Any, label: str = "base_url") -> str | None:
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            parts = urlsplit(text)
+            parts.port  # raises ValueError on a bad port
+        except ValueError:
+            parts = None
+        if (
+            parts is not None
+            and parts.scheme in ("http", "https")
+            and parts.hostname
+            and not re.search(r"\s", text)
+        ):
+            return None
+    return f"{label} must be an http:// or https:// address, such as {DEFAULT_BASE_URL}"
+
+
+def normalize_base_url(url: str) -> str:
+    return url.strip().rstrip("/")
+
+
+def validate_user_agent(value: Any, label: str = "user_agent") -> str | None:
+    """An HTTP header value: printable ASCII (httpx cannot send anything else)."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{label} must be a non-empty string"
+    if not (value.isascii() and value.isprintable()):
+        return f"{label} may hold only printable ASCII characters"
+    return None
+
+
+def validate_api_key(value: str, label: str = "API key") -> str | None:
+    """An empty key is fine (none set); otherwise it must be sendable in an HTTP header."""
+    if not value:
+        return None
+    if not value.isascii() or not value.isprintable() or re.search(r"\s", value):
+        return f"{label} can hold only plain ASCII letters, digits and symbols, without spaces"
+    return None
