@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from textual.containers import VerticalScroll
 
 from ...core.types import Message
-from .layout_once import LayoutOnce
+from ..textual_internals import LayoutOnce
 from .message_view import MessageView
 
 #: Loads up to ``limit`` messages older than ``before_id`` (oldest first).

@@ -22,7 +22,7 @@ from textual.widget import Widget
 
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
-from .layout_once import LayoutOnce
+from ..textual_internals import LayoutOnce
 
 _MIN_FRAME = 1 / 20  # a streamed answer is redrawn at most 20 times a second
 _MAX_FRAME = 0.25
