@@ -29,9 +29,9 @@ from ...core.store import StoreError, now_iso
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import ApiError, Chat, ChatParams
+from ..startup import PromptSlot
 from .message_list import MessageList
 from .message_view import MessageView
-from .prompt_slot import PromptSlot
 from .status_line import StatusLine, StreamStats
 
 if TYPE_CHECKING:
@@ -139,7 +139,8 @@ class ChatPane(Vertical):
 
     @property
     def prompt(self) -> PromptInput:
-        self.mount_prompt()
+        """The real prompt: there from the start in chats opened later; in the app's first
+        frame only once ``swap_in_prompt`` has run (NoMatches before)."""
         return self.query_one("#prompt")  # type: ignore[return-value]
 
     def typing_target(self) -> Widget | None:
@@ -153,22 +154,16 @@ class ChatPane(Vertical):
         if target is not None:
             target.focus()
 
-    def mount_prompt(self) -> None:
-        """Put the real prompt where the stand-in is, with the focus and any keys it was sent.
-        (The app does it as soon as the first frame is out; anything that needs the prompt
-        sooner, through ``prompt``, gets it at once.)"""
+    def swap_in_prompt(self) -> None:
+        """Put the real prompt where its stand-in is, with the focus and any keys it was sent
+        (see ui/startup.py). The app does it once the first frame is out; code that needs
+        ``prompt`` sooner calls this first. Does nothing when done already."""
         if not self._first_frame:
             return
         self._first_frame = False  # (the slot stays a child until its removal is processed)
         from .prompt_input import PromptInput
 
-        slot = self.query_one(PromptSlot)
-        prompt = PromptInput(id="prompt")
-        self.mount(prompt, after=slot)  # in the DOM at once; mounted soon after
-        if self.screen.focused is slot:
-            self.screen.set_focus(prompt, scroll_visible=False)
-        slot.hand_over(prompt)
-        slot.remove()
+        self.query_one(PromptSlot).hand_over(PromptInput(id="prompt"))
 
     @property
     def status(self) -> StatusLine:
@@ -184,7 +179,7 @@ class ChatPane(Vertical):
             self.load_messages()
         self.focus_prompt()
         if self._first_frame:
-            self.app.call_after_refresh(self.mount_prompt)  # in case the app's on_ready is past
+            self.app.call_after_refresh(self.swap_in_prompt)  # in case the app's on_ready is past
 
     def load_messages(self) -> None:
         """Show the chat's newest page of messages, once."""
