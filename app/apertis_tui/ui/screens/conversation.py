@@ -17,9 +17,9 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widget import Widget
 
-from ...core.text import one_line
 from ...core.types import Chat
 from ..startup import TypedAhead
+from ..titles import chat_title
 from ..widgets.chat_pane import ChatPane
 from ..widgets.chat_tabs import ChatTabs
 from ..widgets.key_bar import KeyBar
@@ -121,7 +121,7 @@ class ConversationScreen(TypedAhead, Screen):
     def _label(self, pane: ChatPane) -> Content:
         panes = self.panes
         number = panes.index(pane) + 1 if pane in panes else 0
-        title = one_line(pane.chat.title, TAB_TITLE_WIDTH) if pane.chat and pane.chat.title else "New chat"
+        title = chat_title(pane.chat, TAB_TITLE_WIDTH)
         mark = STREAMING_MARK if pane.is_streaming else UNREAD_MARK if pane.id in self.unread else ""
         prefix = f"{number} " if 0 < number < 10 else ""
         return Content(f"{mark}{prefix}{title}")

@@ -30,6 +30,7 @@ from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import ApiError, Chat, ChatParams
 from ..startup import PromptSlot
+from ..titles import chat_title
 from .message_list import MessageList
 from .message_view import MessageView
 from .status_line import StatusLine, StreamStats
@@ -199,7 +200,7 @@ class ChatPane(Vertical):
 
     def refresh_title(self) -> None:
         """Redraw the title bar (title, model, own settings) and relabel the tab."""
-        title = Text(one_line(self.chat.title) if self.chat and self.chat.title else "New chat", style="bold")
+        title = Text(chat_title(self.chat), style="bold")
         title.append(f"  ·  {self.model}", style="dim")
         own = self.own_settings_summary()
         if own:
