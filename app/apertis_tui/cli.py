@@ -83,8 +83,8 @@ def open_store(path: Path):
 
 def main(argv: list[str] | None = None) -> int:
     # Starting up allocates a great deal and frees little: the garbage collector's passes over
-    # it took ~12 ms of the first frame for nothing. It is turned back on (tuned) right after the
-    # first frame (ApertisApp.on_ready -> tune_gc), and on the way out at the latest.
+    # it took ~12 ms of the first frame for nothing. Undone (tuned) right after the first frame
+    # by ui/startup.py's tune_gc (from ApertisApp.on_ready), and on the way out at the latest.
     gc.disable()
     try:
         return _main(argv)

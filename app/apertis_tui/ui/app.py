@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,27 +22,13 @@ from ..core.store import History
 from ..core.types import Chat, ChatParams
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
+from .startup import first_frame_out
 from .widgets.chat_pane import ChatPane
 
 if TYPE_CHECKING:
     from textual.command import Provider
 
     from ..core.api import ApertisClient
-
-
-def tune_gc() -> None:
-    """Fewer, cheaper collector passes while answers stream.
-
-    A streamed answer makes many short-lived objects (freed by reference counting) and keeps
-    its rendered lines; with the default thresholds the collector ran ~25 full passes over all
-    of that per long answer, each freezing the screen for up to 0.2 s. What start-up built is
-    frozen (never scanned again), young passes come less often, and full passes rarely.
-    (The collector was off while the app started: the ~1,500 objects of cyclic garbage that
-    start-up leaves are frozen too - a full pass to free them took ~15 ms.)
-    """
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 100)
-    gc.enable()  # the command line turns it off while the app starts (see cli.main)
 
 
 def _chat_commands() -> type[Provider]:
@@ -261,14 +246,7 @@ class ApertisApp(App[None]):
             self._send_startup_prompt()
 
     def on_ready(self) -> None:
-        # The first frame is out (Textual posts Ready right after painting it). What start-up
-        # built lives as long as the app: keep it out of the collector's full passes, which
-        # otherwise walk it again and again while answers stream. Then the prompts take their
-        # stand-ins' place: now, not a refresh period (~17 ms) later.
-        tune_gc()
-        conversation = self.conversation
-        for pane in conversation.panes if conversation is not None else ():
-            pane.mount_prompt()
+        first_frame_out(self)  # Textual posts Ready right after painting the first frame
 
     async def _key_given(self, key: str | None) -> None:
         if key:

@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.fuzzy import FuzzySearch
 
 from ..core.text import one_line
+from .titles import chat_title
 
 if TYPE_CHECKING:
     from .app import ApertisApp
@@ -80,7 +81,7 @@ class ChatCommands(Commands):
             ("Close chat", "Close this chat; it stays in the history (ctrl+w)", conversation.action_close_chat),
         ]
         for number, pane in enumerate(conversation.panes, start=1):
-            title = one_line(pane.chat.title, 60) if pane.chat and pane.chat.title else "New chat"
+            title = chat_title(pane.chat, 60)
             entries.append((f"Switch to: {title}", f"Open chat {number}", partial(conversation.action_jump, number)))
         return entries
 

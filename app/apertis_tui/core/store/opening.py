@@ -20,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
+from ..pathtext import home_relative
 from .migrations import MIGRATION_NAMES, applied_names, migrate
 
 if TYPE_CHECKING:
@@ -38,19 +39,11 @@ class StoreCorrupt(StoreError):
     """The file is not a usable database. ``set_aside(error.path)`` moves it out of the way."""
 
 
-def _display(path: Path) -> str:
-    """The path as a person would type it: ``~/...`` under the home folder."""
-    try:
-        return "~/" + path.resolve().relative_to(Path.home().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):
-        return str(path)
-
-
 def _store_error(exc: sqlite3.Error, path: Path) -> StoreError:
     """Turn a sqlite3 exception into a sentence naming the file."""
     code = getattr(exc, "sqlite_errorname", "") or ""
     primary = "_".join(code.split("_")[:2])  # SQLITE_READONLY_DBMOVED -> SQLITE_READONLY
-    where = _display(path)
+    where = home_relative(path)
     if primary in {"SQLITE_NOTADB", "SQLITE_CORRUPT"}:
         return StoreCorrupt(f"The history file {where} is damaged ({exc}).", path)
     if primary in {"SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH"}:
@@ -93,7 +86,7 @@ def set_aside(path: str | Path) -> Path:
                 source.rename(f"{target}{suffix}")
     except OSError as exc:
         raise StoreError(
-            f"Could not move the damaged history file {_display(path)} aside ({exc.strerror or exc}).", path
+            f"Could not move the damaged history file {home_relative(path)} aside ({exc.strerror or exc}).", path
         ) from exc
     return target
 
@@ -147,7 +140,7 @@ class HistoryFile:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(
-                f"Cannot create the folder for the history file {_display(self.path)} "
+                f"Cannot create the folder for the history file {home_relative(self.path)} "
                 f"({exc.strerror or exc}).",
                 self.path,
             ) from exc
@@ -165,11 +158,11 @@ class HistoryFile:
             return
         except OSError as exc:
             raise StoreError(
-                f"Cannot read the history file {_display(self.path)} ({exc.strerror or exc}).", self.path
+                f"Cannot read the history file {home_relative(self.path)} ({exc.strerror or exc}).", self.path
             ) from exc
         if header and header != _SQLITE_MAGIC:
             raise StoreCorrupt(
-                f"The history file {_display(self.path)} is damaged (file is not a database).", self.path
+                f"The history file {home_relative(self.path)} is damaged (file is not a database).", self.path
             )
 
     @property

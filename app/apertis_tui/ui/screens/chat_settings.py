@@ -17,8 +17,9 @@ from textual.widgets import Button, Static, TextArea
 
 from ..paths import stylesheets
 from ..form_text import param_text, stop_text
+from ..titles import chat_title
 from ..widgets.text_inputs import TextEditor
-from ...core.text import clean, one_line
+from ...core.text import clean
 from ...core.types import PARAM_NAMES, ChatParams
 from ..widgets.param_fields import FieldRow, ParamFields
 from .confirm import ConfirmDialog
@@ -64,7 +65,7 @@ class ChatSettingsDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         chat = self.pane.chat
         title = Text("Chat settings", style="bold")
-        title.append(f"  ·  {one_line(chat.title, 50) if chat and chat.title else 'New chat'}", style="dim")
+        title.append(f"  ·  {chat_title(chat, 50)}", style="dim")
         with Vertical(id="chat-settings-dialog"):
             yield Static(title, id="chat-settings-title")
             yield Static(Text("For this chat only. An empty parameter follows the default settings (f2).",

@@ -11,14 +11,15 @@ from collections.abc import Iterable
 from itertools import count
 from typing import TYPE_CHECKING
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
+from textual.widget import Widget
 
-from ...core.text import one_line
 from ...core.types import Chat
+from ..startup import TypedAhead
+from ..titles import chat_title
 from ..widgets.chat_pane import ChatPane
 from ..widgets.chat_tabs import ChatTabs
 from ..widgets.key_bar import KeyBar
@@ -31,9 +32,9 @@ STREAMING_MARK = "● "  # an answer is arriving in this chat
 UNREAD_MARK = "◆ "  # an answer finished while the chat was in the background
 
 
-class ConversationScreen(Screen):
+class ConversationScreen(TypedAhead, Screen):
     # Focused as the screen first shows (the default, the first focusable widget, is the
-    # message list). See also _forward_event.
+    # message list). See also TypedAhead.
     AUTO_FOCUS = "PromptSlot, PromptInput"
     # Priority: the prompt (a TextArea) would take ctrl+w for "delete word" otherwise.
     BINDINGS = [
@@ -82,15 +83,9 @@ class ConversationScreen(Screen):
         self.call_after_refresh(self.tui.remember_session)
         self.app.conversation_ready()  # type: ignore[attr-defined]
 
-    def _forward_event(self, event: events.Event) -> None:
-        # Keys typed ahead, while the app starts, can be handed out before anything has the
-        # focus; the screen would drop them. They go to the chat in front, to be typed there.
-        if isinstance(event, (events.Key, events.Paste)) and self.focused is None and self._front is not None:
-            target = self._front.typing_target()
-            if target is not None:
-                target._forward_event(event)
-                return
-        super()._forward_event(event)
+    def typing_target(self) -> Widget | None:
+        """Where keys typed ahead go while nothing has the focus (see TypedAhead)."""
+        return self._front.typing_target() if self._front is not None else None
 
     def on_screen_resume(self) -> None:
         # Back from a dialog or the history: type into the chat in front, which may not be the
@@ -126,7 +121,7 @@ class ConversationScreen(Screen):
     def _label(self, pane: ChatPane) -> Content:
         panes = self.panes
         number = panes.index(pane) + 1 if pane in panes else 0
-        title = one_line(pane.chat.title, TAB_TITLE_WIDTH) if pane.chat and pane.chat.title else "New chat"
+        title = chat_title(pane.chat, TAB_TITLE_WIDTH)
         mark = STREAMING_MARK if pane.is_streaming else UNREAD_MARK if pane.id in self.unread else ""
         prefix = f"{number} " if 0 < number < 10 else ""
         return Content(f"{mark}{prefix}{title}")

@@ -29,6 +29,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..paths import stylesheets
+from ..textual_internals import clear_option_caches, option_line
 from ..widgets.text_inputs import TextInput
 from ...core.store import ChatSummary, StoreError
 from ...core.text import clean, one_line
@@ -280,7 +281,7 @@ class HistoryList(OptionList):
         )
         if style != self.row_style:
             self.row_style = style
-            self._clear_caches()  # the rows' cached renders carry the old colours
+            clear_option_caches(self)  # the rows' cached renders carry the old colours
 
 
 class RenameInput(TextInput):
@@ -720,7 +721,7 @@ class HistoryScreen(Screen):
         editor = RenameInput(chat.title, id="history-rename", select_on_focus=True)
         lst = self.option_list
         region = lst.scrollable_content_region
-        line = lst._index_to_line.get(index, index)  # OptionList keeps where each option starts
+        line = option_line(lst, index)
         y = region.y + line - round(lst.scroll_y)
         editor.styles.offset = (region.x, max(region.y, min(y, region.bottom - 1)))
         editor.styles.width = region.width

@@ -16,6 +16,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput
+from ...core.pathtext import home_relative
 from ...core.store.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
 from ...core.store import StoreError
 from ...core.text import one_line
@@ -24,14 +25,6 @@ from .confirm import ConfirmDialog
 
 if TYPE_CHECKING:
     from ..app import ApertisApp
-
-
-def home_relative(path: Path) -> str:
-    """``~/x`` for a path under the home folder: what the user would type."""
-    try:
-        return "~/" + path.relative_to(Path.home()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 class ExportDialog(ModalScreen[tuple[Path, ExportFormat] | None]):

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 from ..paths import stylesheets
+from ..textual_internals import binding_chain
 
 GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App"}
 EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
@@ -22,7 +23,7 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
     groups: dict[str, list[tuple[str, str]]] = {}
     seen: set[str] = set()
     taken: set[str] = set()  # a key bound nearer the focus hides the same key further out
-    chain = screen._modal_binding_chain  # focused widget first, the app last: as Textual uses it
+    chain = binding_chain(screen)  # focused widget first, the app last: as Textual uses it
     # Priority bindings win from the app inwards; the others from the focused widget outwards.
     ordered = [(key, b) for _, bindings in reversed(chain) for key, b in bindings if b.priority]
     ordered += [(key, b) for _, bindings in chain for key, b in bindings if not b.priority]

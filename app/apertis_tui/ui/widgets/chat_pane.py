@@ -29,10 +29,11 @@ from ...core.store import StoreError
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import ApiError, Chat, ChatParams
+from ..startup import PromptSlot
+from ..titles import chat_title
 from .message_list import MessageList
 from .message_view import MessageView
 from ..pacing import STATUS_EVERY, YIELD_EVERY
-from .prompt_slot import PromptSlot
 from .branches import Branches
 from .reply_saver import ReplySaver
 from .status_line import StatusLine, StreamStats
@@ -119,7 +120,8 @@ class ChatPane(Branches, Vertical):
 
     @property
     def prompt(self) -> PromptInput:
-        self.mount_prompt()
+        """The real prompt: there from the start in chats opened later; in the app's first
+        frame only once ``swap_in_prompt`` has run (NoMatches before)."""
         return self.query_one("#prompt")  # type: ignore[return-value]
 
     def typing_target(self) -> Widget | None:
@@ -133,22 +135,16 @@ class ChatPane(Branches, Vertical):
         if target is not None:
             target.focus()
 
-    def mount_prompt(self) -> None:
-        """Put the real prompt where the stand-in is, with the focus and any keys it was sent.
-        (The app does it as soon as the first frame is out; anything that needs the prompt
-        sooner, through ``prompt``, gets it at once.)"""
+    def swap_in_prompt(self) -> None:
+        """Put the real prompt where its stand-in is, with the focus and any keys it was sent
+        (see ui/startup.py). The app does it once the first frame is out; code that needs
+        ``prompt`` sooner calls this first. Does nothing when done already."""
         if not self._first_frame:
             return
         self._first_frame = False  # (the slot stays a child until its removal is processed)
         from .prompt_input import PromptInput
 
-        slot = self.query_one(PromptSlot)
-        prompt = PromptInput(id="prompt")
-        self.mount(prompt, after=slot)  # in the DOM at once; mounted soon after
-        if self.screen.focused is slot:
-            self.screen.set_focus(prompt, scroll_visible=False)
-        slot.hand_over(prompt)
-        slot.remove()
+        self.query_one(PromptSlot).hand_over(PromptInput(id="prompt"))
 
     @property
     def status(self) -> StatusLine:
@@ -164,7 +160,7 @@ class ChatPane(Branches, Vertical):
             self.load_messages()
         self.focus_prompt()
         if self._first_frame:
-            self.app.call_after_refresh(self.mount_prompt)  # in case the app's on_ready is past
+            self.app.call_after_refresh(self.swap_in_prompt)  # in case the app's on_ready is past
 
     def load_messages(self) -> None:
         """Show the newest page of the chat's current path, once."""
@@ -189,7 +185,7 @@ class ChatPane(Branches, Vertical):
 
     def refresh_title(self) -> None:
         """Redraw the title bar (title, model, own settings) and relabel the tab."""
-        title = Text(one_line(self.chat.title) if self.chat and self.chat.title else "New chat", style="bold")
+        title = Text(chat_title(self.chat), style="bold")
         title.append(f"  ·  {self.model}", style="dim")
         own = self.own_settings_summary()
         if own:

@@ -15,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message as TextualMessage
 
 from ...core.types import Message
-from .layout_once import LayoutOnce
+from ..textual_internals import LayoutOnce
 from .message_view import MessageView
 
 #: Loads up to ``limit`` messages of the path before ``first`` (oldest first).

@@ -22,7 +22,7 @@ from textual.widget import Widget
 
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
-from .layout_once import LayoutOnce
+from ..textual_internals import LayoutOnce
 
 from ..pacing import CATCH_UP_BUDGET, CATCH_UP_FRAME, END_MARGIN, MAX_FRAME, MIN_FRAME, RENDER_BUDGET
 

@@ -17,6 +17,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...core.models import EXACT, TYPED, Ranked
+from ..textual_internals import update_scroll_bars
 
 OWNER_WIDTH = 16
 
@@ -85,7 +86,7 @@ class ModelRows(ScrollView, can_focus=False):
             return
         self.set_reactive(ScrollView.virtual_size, size)
         if self.container_size:
-            self._scroll_update(size)
+            update_scroll_bars(self, size)
 
     def highlight(self, index: int | None, *, center: bool = False) -> None:
         if index is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from .prompt_slot import PROMPT_BINDINGS
+from .prompt_keys import PROMPT_BINDINGS
 from .text_inputs import TextEditor
 
 

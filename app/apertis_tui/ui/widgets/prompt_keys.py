@@ -1,0 +1,22 @@
+"""The prompt's keys, shared by the prompt (prompt_input) and its stand-in in the app's first
+frame (ui/startup.py), which shows them in the key bar.
+
+Apart from prompt_input because that module imports TextArea (~7 ms), which the first frame
+does without.
+"""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+# Not priority bindings: the app runs those the moment a key arrives, ahead of the typed
+# characters still queued for the prompt, so "hello⏎" typed fast (or sent by tmux, a macro)
+# sent an empty prompt and left "hello" in it. OrderedKeys (textual_internals) runs these in
+# the order typed, before TextArea's own handling of the key (which would insert a newline).
+PROMPT_BINDINGS = [
+    Binding("enter", "submit", "Send", id="prompt.send"),
+    Binding("ctrl+j,shift+enter", "newline", "Newline", id="prompt.newline"),
+    Binding("end", "end", "Line end, then newest message", show=False, id="prompt.end"),
+    Binding("pageup", "scroll_messages(-1)", "Scroll up", show=False, id="prompt.page_up"),
+    Binding("pagedown", "scroll_messages(1)", "Scroll down", show=False, id="prompt.page_down"),
+]
