@@ -6,7 +6,7 @@ the names it reads the time through are swapped for fixed ones while ``frozen()`
 - ``core.store.now_iso`` (every ``created_at`` / ``updated_at``) -> a clock that starts at a
   fixed moment and moves ``step`` seconds per call; ``clock.at(moment)`` moves it (to give
   stored chats different ages).
-- ``datetime`` in ``message_view`` (is a message from today?) and ``history`` ("2 h ago")
+- ``datetime`` in ``core.timefmt`` (is a message from today? "2 h ago" in the history)
   -> a ``datetime`` whose ``now()`` is ``NOW``.
 - ``time`` in ``chat_pane`` and ``status_line`` (first-token time, duration, tok/s in the
   status line) -> a monotonic clock that moves ``tick`` seconds per reading: the same
@@ -77,8 +77,7 @@ class TickingTime:
 _STORE = "apertis_tui.core.store"
 _TARGETS = (
     (_STORE, "now_iso"),
-    ("apertis_tui.ui.widgets.message_view", "datetime"),
-    ("apertis_tui.ui.screens.history", "datetime"),
+    ("apertis_tui.core.timefmt", "datetime"),
     ("apertis_tui.ui.widgets.chat_pane", "time"),
     ("apertis_tui.ui.widgets.status_line", "time"),
 )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.style import Style
@@ -31,8 +31,9 @@ from textual.widgets.option_list import Option
 from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput
 from ...core.store import ChatSummary, StoreError
-from ...core.text import clean, one_line
-from ...core.types import HIGHLIGHT_END, HIGHLIGHT_START, Message, SearchHit
+from ...core.text import one_line, snippet_spans
+from ...core.timefmt import relative_time, utc_now
+from ...core.types import Message, SearchHit
 from ..widgets.chat_pane import ChatPane
 from ..widgets.key_bar import KeyBar
 from .confirm import ConfirmDialog
@@ -51,45 +52,11 @@ SEARCH_DELAY = 0.06  # seconds of quiet typing before a search runs
 # Formatting (pure functions; tested directly)
 
 
-def relative_time(iso: str, now: datetime | None = None) -> str:
-    """"just now", "5 min ago", "3 h ago", "yesterday", "4 days ago", "Mar 5", "2023-03-05"."""
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except (ValueError, AttributeError):
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
-    seconds = (now - moment).total_seconds()
-    local, local_now = moment.astimezone(), now.astimezone()
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    days = (local_now.date() - local.date()).days
-    if days == 0:
-        return f"{int(seconds // 3600)} h ago"
-    if days == 1:
-        return "yesterday"
-    if days < 7:
-        return f"{days} days ago"
-    if local.year == local_now.year:
-        return f"{local:%b} {local.day}"
-    return f"{local:%Y-%m-%d}"
-
-
 def snippet_text(snippet: str, match_style: Style | str) -> Text:
     """The store's snippet as one line of Text: the marked words styled, nothing parsed as markup."""
     text = Text(no_wrap=True, overflow="ellipsis")
-    inside = False
-    for part in re.split(f"({HIGHLIGHT_START}|{HIGHLIGHT_END})", snippet):
-        if part == HIGHLIGHT_START:
-            inside = True
-        elif part == HIGHLIGHT_END:
-            inside = False
-        elif part:
-            # clean() after the split: it would drop the markers, which are control characters.
-            text.append(re.sub(r"\s+", " ", clean(part)), style=match_style if inside else "")
+    for part, match in snippet_spans(snippet):
+        text.append(part, style=match_style if match else "")
     return text
 
 
@@ -404,7 +371,7 @@ class HistoryScreen(Screen):
         if page:
             last = page[-1].chat
             self._after = (last.updated_at, last.id)
-        now = datetime.now(timezone.utc)
+        now = utc_now()
         self._add_rows([Row(s.chat.id, s.chat.title, s.chat.archived, summary=s) for s in page],
                        [ChatRow(self.option_list, s, now) for s in page])
         if self.is_mounted:
@@ -430,7 +397,7 @@ class HistoryScreen(Screen):
         new = [h for h in hits if (h.chat_id, h.message_id) not in seen]
         summaries = store.chat_summaries([h.chat_id for h in new])
         messages = store.get_messages([h.message_id for h in new if h.message_id is not None])
-        now = datetime.now(timezone.utc)
+        now = utc_now()
         rows, renders = [], []
         for hit in new:
             summary = summaries.get(hit.chat_id)
@@ -782,7 +749,7 @@ class HistoryScreen(Screen):
         if summary is None:
             self._remove_rows(lambda r: r.chat_id == chat_id)
             return
-        now = datetime.now(timezone.utc)
+        now = utc_now()
         for index, row in enumerate(self.rows):
             if row.chat_id != chat_id:
                 continue

@@ -9,7 +9,6 @@ renders only the open tail of the Markdown (see ``ui.render``).
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from rich.panel import Panel
 from rich.style import Style
@@ -20,6 +19,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from ...core.timefmt import message_time
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
 from .layout_once import LayoutOnce
@@ -30,19 +30,6 @@ _RENDER_BUDGET = 0.02  # seconds of Markdown rendering per redraw of a streaming
 _CATCH_UP_BUDGET = 0.03  # ... and once it has all arrived, while rendering is still behind
 _CATCH_UP_FRAME = 0.004
 _END_MARGIN = 8  # lines rendered beyond the view's height when its end comes first
-
-
-def local_time(iso: str | None) -> str:
-    """``HH:MM`` in local time for today's messages, else ``YYYY-MM-DD HH:MM``."""
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
-    except ValueError:
-        return ""
-    if moment.date() == datetime.now().astimezone().date():
-        return moment.strftime("%H:%M")
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 _STATUS_NOTES: dict[str, str] = {
@@ -231,7 +218,7 @@ class MessageView(LayoutOnce, Widget):
             label = Text("You", style=self.get_component_rich_style("message--user-label"))
         else:
             label = Text(msg.model or "assistant", style=self.get_component_rich_style("message--assistant-label"))
-        meta = [local_time(msg.created_at)]
+        meta = [message_time(msg.created_at)]
         if self.streaming:
             meta.append("streaming…")
         elif msg.role == "assistant" and msg.completion_tokens:
