@@ -525,9 +525,9 @@ async def test_screenshot(make_app, tmp_path) -> None:
 
 
 async def test_dialogs_opened_from_the_conversation_bring_their_look(make_app, home) -> None:
-    """The export dialog and its yes/no question are styled by history.tcss / settings.tcss,
-    which the app no longer loads at start-up: opened from the conversation (the palette's
-    "export"), before the history screen ever was, they must load them themselves."""
+    """The export dialog and its yes/no question are styled by dialogs.tcss, which the app
+    does not load at start-up: opened from the conversation (the palette's "export"), before
+    the history screen ever was, they must load it themselves."""
     app = make_app()
     chat = chat_with(app.store, "Export me", ("hello", "hi"))
     (home / f"apertis-chat-{chat.id}.md").write_text("mine")
