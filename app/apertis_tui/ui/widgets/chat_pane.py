@@ -29,6 +29,7 @@ from ...core.store import StoreError, now_iso
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import ApiError, Chat, ChatParams
+from ..signals import follow_app_signals
 from .message_list import MessageList
 from .message_view import MessageView
 from .prompt_slot import PromptSlot
@@ -175,6 +176,7 @@ class ChatPane(Vertical):
         return self.query_one(StatusLine)
 
     def on_mount(self) -> None:
+        follow_app_signals(self)  # renamed in the history, new defaults in the settings: see ui/signals.py
         self.refresh_title()
         self.status.ready(self.model)
         # A chat restored behind another one loads its messages when it first comes to the

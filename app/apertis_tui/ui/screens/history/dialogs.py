@@ -13,16 +13,16 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
-from ..widgets.text_inputs import TextInput
-from ...core.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
-from ...core.store import StoreError
-from ...core.text import one_line
-from ...core.types import Chat
-from .confirm import ConfirmDialog
-from .dialog import Dialog
+from ...widgets.text_inputs import TextInput
+from ....core.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
+from ....core.store import StoreError
+from ....core.text import one_line
+from ....core.types import Chat
+from ..confirm import ConfirmDialog
+from ..dialog import Dialog
 
 if TYPE_CHECKING:
-    from ..app import ApertisApp
+    from ...app import ApertisApp
 
 
 def home_relative(path: Path) -> str:
