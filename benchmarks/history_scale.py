@@ -234,7 +234,7 @@ async def _bench_ui(path: Path, runs: int) -> None:
                 # A search, as if pasted (typing runs the same search once the keys pause).
                 t, c = time.perf_counter(), time.process_time()
                 screen.search_input.value = "walrus"
-                await until(lambda: screen.mode == "search" and screen.query_text == "walrus" and screen.rows_shown())
+                await until(lambda: screen.searching and screen.query_text == "walrus" and screen.rows_shown())
                 await pilot.pause()
                 searches.append((time.perf_counter() - t, time.process_time() - c))
 

@@ -6,7 +6,7 @@ the names it reads the time through are swapped for fixed ones while ``frozen()`
 - ``now_iso`` in the store's modules (every ``created_at`` / ``updated_at``) -> a clock that starts at a
   fixed moment and moves ``step`` seconds per call; ``clock.at(moment)`` moves it (to give
   stored chats different ages).
-- ``datetime`` in ``message_view`` (is a message from today?) and ``history`` ("2 h ago")
+- ``datetime`` in ``core.timefmt`` (is a message from today? "2 h ago" in the history)
   -> a ``datetime`` whose ``now()`` is ``NOW``.
 - ``time`` in ``chat_pane`` and ``status_line`` (first-token time, duration, tok/s in the
   status line) -> a monotonic clock that moves ``tick`` seconds per reading: the same
@@ -79,8 +79,8 @@ _TARGETS = (
     (f"{_STORE}.opening", "now_iso"),  # each store module that stamps rows reads the clock by this name
     (f"{_STORE}.chats", "now_iso"),
     (f"{_STORE}.messages", "now_iso"),
-    ("apertis_tui.ui.widgets.message_view", "datetime"),
-    ("apertis_tui.ui.screens.history", "datetime"),
+    (f"{_STORE}.tree", "now_iso"),
+    ("apertis_tui.core.timefmt", "datetime"),
     ("apertis_tui.ui.widgets.chat_pane", "time"),
     ("apertis_tui.ui.widgets.status_line", "time"),
 )

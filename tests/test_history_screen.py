@@ -9,16 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from apertis_tui.core.timefmt import relative_time
 from apertis_tui.core.types import HIGHLIGHT_END, HIGHLIGHT_START
 from apertis_tui.ui.screens.conversation import ConversationScreen
-from apertis_tui.ui.screens.history import (
-    PAGE,
-    HistoryScreen,
-    RenameInput,
-    relative_time,
-    snippet_text,
-)
-from apertis_tui.ui.screens.history_dialogs import ExportDialog
+from apertis_tui.ui.screens.history import PAGE, HistoryScreen
+from apertis_tui.ui.screens.history.dialogs import ExportDialog
+from apertis_tui.ui.screens.history.rows import snippet_text
+from apertis_tui.ui.screens.history.widgets import RenameInput
 from apertis_tui.ui.screens.confirm import ConfirmDialog
 from tests.conftest import screen_text, wait_for
 
@@ -54,7 +51,7 @@ async def open_history(pilot) -> HistoryScreen:
 
 async def search(pilot, screen: HistoryScreen, query: str) -> None:
     screen.search_input.value = query
-    await wait_for(pilot, lambda: screen.query_text == query or (not query.strip() and screen.mode == "list"),
+    await wait_for(pilot, lambda: screen.query_text == query or (not query.strip() and not screen.searching),
                    what=f"the search for {query!r}")
     await pilot.pause()
 
@@ -188,7 +185,7 @@ async def test_typing_searches_titles_and_messages_with_highlighted_snippets(mak
         assert [row.chat_id for row in screen.rows] == [db.id]
         # Clearing the field brings the list back.
         await search(pilot, screen, "")
-        assert screen.mode == "list" and len(screen.rows) == 3
+        assert not screen.searching and len(screen.rows) == 3
 
 
 HOSTILE = ['"', "*", "-", ":", "(", ")", "AND", "OR", "NOT", "NEAR(", "NEAR(a b, 2)", "sql*", '"unterminated',
@@ -202,7 +199,7 @@ async def test_hostile_queries_never_raise_and_explain(make_app) -> None:
         screen = await open_history(pilot)
         for query in HOSTILE:
             await search(pilot, screen, query)
-            assert screen.mode == "search"
+            assert screen.searching
             if not any(ch.isalnum() for ch in query):
                 assert "Type letters or digits" in screen_text(app), query
         await pilot.press(*"(*:")  # typed, too
@@ -470,7 +467,7 @@ async def test_palette_opens_history_searches_and_exports(make_app, home) -> Non
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history screen")
         screen = app.screen
-        await wait_for(pilot, lambda: screen.mode == "search" and screen.rows, what="the hits")
+        await wait_for(pilot, lambda: screen.searching and screen.rows, what="the hits")
         assert screen.search_input.value == "hello palette"
         assert screen.rows[0].chat_id == chat.id
         await pilot.press("enter")
@@ -525,9 +522,9 @@ async def test_screenshot(make_app, tmp_path) -> None:
 
 
 async def test_dialogs_opened_from_the_conversation_bring_their_look(make_app, home) -> None:
-    """The export dialog and its yes/no question are styled by history.tcss / settings.tcss,
-    which the app no longer loads at start-up: opened from the conversation (the palette's
-    "export"), before the history screen ever was, they must load them themselves."""
+    """The export dialog and its yes/no question are styled by dialogs.tcss, which the app
+    does not load at start-up: opened from the conversation (the palette's "export"), before
+    the history screen ever was, they must load it themselves."""
     app = make_app()
     chat = chat_with(app.store, "Export me", ("hello", "hi"))
     (home / f"apertis-chat-{chat.id}.md").write_text("mine")

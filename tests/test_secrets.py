@@ -22,7 +22,7 @@ from apertis_tui.core.store import History
 from apertis_tui.core.events import StreamError
 from apertis_tui.core.types import ApiError
 from apertis_tui.ui.app import ApertisApp, Startup
-from apertis_tui.ui.screens.history_dialogs import ExportDialog
+from apertis_tui.ui.screens.history.dialogs import ExportDialog
 from apertis_tui.ui.screens.key_dialog import KeyDialog
 from apertis_tui.ui.screens.model_picker import ModelPicker
 from tests.conftest import screen_text, wait_for

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
-from datetime import datetime
 from pathlib import Path
 
 from . import APP_NAME
@@ -87,13 +85,6 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _local(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
-
-
 def _db_path(args: argparse.Namespace) -> Path:
     from .core.paths import default_db_path
 
@@ -113,6 +104,7 @@ def run_subcommand(argv: list[str], index: int) -> int:
 def _history(args: argparse.Namespace) -> int:
     from .cli import open_store
     from .core.text import one_line
+    from .core.timefmt import local_stamp
 
     path = _db_path(args)
     if not path.exists():
@@ -143,7 +135,7 @@ def _history(args: argparse.Namespace) -> int:
             title = one_line(chat.title, 200) or "Untitled chat"
             if chat.archived and archived is None:
                 title += "  (archived)"
-            print(f"{chat.id:>{width}}  {_local(chat.updated_at):<16}  {summary.message_count:>5}  {models:<30}  {title}")
+            print(f"{chat.id:>{width}}  {local_stamp(chat.updated_at):<16}  {summary.message_count:>5}  {models:<30}  {title}")
         if len(rows) < total:
             print(f"({len(rows)} of {total:,} chats; -n 0 lists them all)", file=sys.stderr)
         return 0
@@ -153,8 +145,8 @@ def _history(args: argparse.Namespace) -> int:
 
 def _search(store, args: argparse.Namespace) -> int:
     from .core.store import fts_query
-    from .core.text import clean, one_line
-    from .core.types import HIGHLIGHT_END, HIGHLIGHT_START
+    from .core.text import one_line, snippet_spans
+    from .core.timefmt import local_stamp
 
     if not fts_query(args.search):
         return _fail("search for words (letters or digits); punctuation such as \" * - : ( is ignored.", 2)
@@ -173,11 +165,8 @@ def _search(store, args: argparse.Namespace) -> int:
         if summary is not None and summary.chat.archived:
             title += "  (archived)"
         where = str(hit.message_id) if hit.message_id is not None else "title"
-        print(f"{hit.chat_id:>{width}}  {where:>7}  {_local(hit.updated_at):<16}  {title}")
-        # Clean the pieces, not the whole: the markers are control characters clean() drops.
-        parts = re.split(f"({HIGHLIGHT_START}|{HIGHLIGHT_END})", hit.snippet)
-        snippet = "".join(start if p == HIGHLIGHT_START else end if p == HIGHLIGHT_END
-                          else re.sub(r"\s+", " ", clean(p)) for p in parts)
+        print(f"{hit.chat_id:>{width}}  {where:>7}  {local_stamp(hit.updated_at):<16}  {title}")
+        snippet = "".join(f"{start}{text}{end}" if match else text for text, match in snippet_spans(hit.snippet))
         print(f"{'':>{width + 29}}{snippet}")
     return 0
 

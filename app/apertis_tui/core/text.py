@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .types import HIGHLIGHT_END, HIGHLIGHT_START
+
 # C0 controls except \t (09) and \n (0a), DEL, the C1 range (0x80-0x9f), and the bidi
 # embedding/override/isolate controls (U+202A-202E, U+2066-2069), which can make a terminal
 # show text in another order than it is ("Trojan Source"). Zero-width characters stay: they
@@ -41,3 +43,23 @@ def redact(text: str, secret: str | None) -> str:
         if secret[:n] in text:
             text = text.replace(secret[:n], "[redacted]")
     return text
+
+
+_MARKERS = re.compile(f"({HIGHLIGHT_START}|{HIGHLIGHT_END})")
+
+
+def snippet_spans(snippet: str) -> list[tuple[str, bool]]:
+    """A search hit's snippet (the store marks the matched words with HIGHLIGHT_START/END) as
+    cleaned one-line pieces, each with whether it is a match: the screen styles them, the
+    shell wraps them in escape codes."""
+    spans = []
+    inside = False
+    for part in _MARKERS.split(snippet):
+        if part == HIGHLIGHT_START:
+            inside = True
+        elif part == HIGHLIGHT_END:
+            inside = False
+        elif part:
+            # clean() after the split: it would drop the markers, which are control characters.
+            spans.append((re.sub(r"\s+", " ", clean(part)), inside))
+    return spans

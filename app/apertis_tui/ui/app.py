@@ -13,6 +13,7 @@ from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.screen import ModalScreen
+from textual.signal import Signal
 from textual.worker import WorkerState
 
 from ..core.settings.file import ConfigError, Settings, save_settings
@@ -22,6 +23,7 @@ from ..core.store import History
 from ..core.types import Chat, ChatParams
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
+from .signals import ChatChanged
 from .startup import first_frame_out
 from .widgets.chat_pane import ChatPane
 
@@ -80,6 +82,9 @@ class ApertisApp(App[None]):
         self.store = startup.store
         self.connection = startup.connection  # replaced when a key is given or settings are saved
         self._client: ApertisClient | None = None
+        # Open chat panes follow these (ui/signals.py) instead of being looked for screen by screen.
+        self.chat_changed: Signal[ChatChanged] = Signal(self, "chat-changed")
+        self.settings_changed: Signal[Settings] = Signal(self, "settings-changed")
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
@@ -143,9 +148,7 @@ class ApertisApp(App[None]):
             self._replace_client()
         if settings.theme in self.available_themes:
             self.theme = settings.theme
-        for screen in self.screen_stack:
-            for pane in screen.query(ChatPane):
-                pane.refresh_title()
+        self.settings_changed.publish(settings)
 
     def _retire_client(self, client: ApertisClient) -> None:
         """Close a replaced client once no answer is streaming through it (closing it at once
@@ -313,7 +316,7 @@ class ApertisApp(App[None]):
 
     def action_export_chat(self) -> None:
         """Export the chat in front to Markdown or JSON (asks where)."""
-        from .screens.history_dialogs import start_export
+        from .screens.history.dialogs import start_export
 
         pane = self.active_pane
         if pane is None or pane.chat is None:

@@ -12,10 +12,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static, TextArea
 
-from ..paths import stylesheets
 from ..form_text import param_text, stop_text
 from ..titles import chat_title
 from ..widgets.text_inputs import TextEditor
@@ -23,6 +21,7 @@ from ...core.text import clean
 from ...core.types import PARAM_NAMES, ChatParams
 from ..widgets.param_fields import FieldRow, ParamFields
 from .confirm import ConfirmDialog
+from .dialog import Dialog, dialog_styles
 
 if TYPE_CHECKING:
     from ...core.settings.file import Settings
@@ -39,10 +38,10 @@ def default_texts(settings: "Settings") -> dict[str, str]:
     return out
 
 
-class ChatSettingsDialog(ModalScreen[bool]):
+class ChatSettingsDialog(Dialog[bool]):
     """Edits ``pane``'s own settings; dismisses with True when they were applied."""
 
-    CSS_PATH = stylesheets("settings")
+    CSS_PATH = dialog_styles("settings")  # its fields look as the settings screen's
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="chat_settings.save"),
@@ -66,7 +65,7 @@ class ChatSettingsDialog(ModalScreen[bool]):
         chat = self.pane.chat
         title = Text("Chat settings", style="bold")
         title.append(f"  ·  {chat_title(chat, 50)}", style="dim")
-        with Vertical(id="chat-settings-dialog"):
+        with Vertical(id="chat-settings-dialog", classes="dialog-box"):
             yield Static(title, id="chat-settings-title")
             yield Static(Text("For this chat only. An empty parameter follows the default settings (f2).",
                               style="dim"), id="chat-settings-explain")

@@ -6,15 +6,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from ..paths import stylesheets
+
+from .dialog import Dialog
 
 
-class ChatSwitcher(ModalScreen[int | None]):
+class ChatSwitcher(Dialog[int | None]):
     """Dismisses with the chosen chat's index, or None."""
-    CSS_PATH = stylesheets("dialogs")  # loaded when first opened, not at start-up
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "Cancel", id="switcher.cancel"),
@@ -27,8 +26,8 @@ class ChatSwitcher(ModalScreen[int | None]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="switcher"):
-            yield Static(Content("Open chats — a digit or Enter switches, escape cancels"), id="switcher-title")
+        with Vertical(id="switcher", classes="dialog-box"):
+            yield Static(Content("Open chats — a digit or Enter switches, escape cancels"), id="switcher-title", classes="dialog-title")
             yield OptionList(*(Option(Content(label)) for label in self.labels), id="switcher-list")
 
     def on_mount(self) -> None:

@@ -6,14 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ..paths import stylesheets
+from .dialog import Dialog
 
 
-class ConfirmDialog(ModalScreen[bool]):
-    CSS_PATH = stylesheets("settings")  # its look lives there; opened from history and settings alike
+class ConfirmDialog(Dialog[bool]):
     BINDINGS = [
         Binding("escape,n", "no", "No", id="confirm.no"),
         Binding("y", "yes", "Yes", id="confirm.yes"),
@@ -27,9 +25,9 @@ class ConfirmDialog(ModalScreen[bool]):
         self.danger = danger
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="confirm-dialog"):
+        with Vertical(id="confirm-dialog", classes="dialog-box"):
             yield Static(Text(self.question), id="confirm-question")
-            with Horizontal(id="confirm-buttons"):
+            with Horizontal(id="confirm-buttons", classes="dialog-buttons"):
                 yield Button(self.yes, variant="error" if self.danger else "primary", id="confirm-yes")
                 yield Button(self.no, id="confirm-no")
 

@@ -6,15 +6,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 from ..widgets.text_inputs import TextInput
-from ..paths import stylesheets
+from .dialog import Dialog
 
 
-class KeyDialog(ModalScreen[str | None]):
+class KeyDialog(Dialog[str | None]):
     """Dismisses with the key typed, or None when the user goes on without one."""
-    CSS_PATH = stylesheets("dialogs")  # loaded when first opened, not at start-up
 
     BINDINGS = [Binding("escape", "skip", "Skip", id="key.skip")]
 
@@ -24,8 +22,8 @@ class KeyDialog(ModalScreen[str | None]):
         self.problem = problem
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="key-dialog"):
-            yield Static(Text("Welcome to apertis-tui", style="bold"), id="key-title")
+        with Vertical(id="key-dialog", classes="dialog-box"):
+            yield Static(Text("Welcome to apertis-tui", style="bold"), id="key-title", classes="dialog-title")
             explain = Text()
             explain.append("An API key is needed to chat. Get one at ")
             explain.append("https://apertis.ai", style="underline")
@@ -35,8 +33,9 @@ class KeyDialog(ModalScreen[str | None]):
                            "You can also set APERTIS_API_KEY or STIMA_API_KEY instead.", style="dim")
             yield Static(explain, id="key-explain")
             yield TextInput(placeholder="sk-…", password=True, id="key-input")
-            yield Static(Text(self.problem), id="key-problem", classes="-error" if self.problem else "")
-            with Horizontal(id="key-buttons"):
+            yield Static(Text(self.problem), id="key-problem",
+                         classes="dialog-problem -error" if self.problem else "dialog-problem")
+            with Horizontal(id="key-buttons", classes="dialog-buttons"):
                 yield Button("Save key", variant="primary", id="key-save")
                 yield Button("Skip (browse history)", id="key-skip")
 

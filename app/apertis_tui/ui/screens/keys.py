@@ -7,10 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
-from ..paths import stylesheets
 from ..textual_internals import binding_chain
+from .dialog import Dialog
 
 GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App"}
 EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
@@ -48,8 +48,7 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
     return sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
 
 
-class KeysScreen(ModalScreen[None]):
-    CSS_PATH = stylesheets("dialogs")  # loaded when first opened, not at start-up
+class KeysScreen(Dialog[None]):
     BINDINGS = [Binding("escape,f1,q", "dismiss", "Close")]
 
     def __init__(self, groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
@@ -57,8 +56,8 @@ class KeysScreen(ModalScreen[None]):
         self.groups = groups
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="keys"):
-            yield Static(Content("Keys — escape closes"), id="keys-title")
+        with VerticalScroll(id="keys", classes="dialog-box"):
+            yield Static(Content("Keys — escape closes"), id="keys-title", classes="dialog-title")
             width = max((len(keys) for _, rows in self.groups for keys, _ in rows), default=0)
             for group, rows in self.groups:
                 text = Content.assemble((group, "bold"), "\n",

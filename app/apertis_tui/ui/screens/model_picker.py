@@ -18,10 +18,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import FuzzySearch
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from ..paths import stylesheets
 from ..widgets.text_inputs import TextInput
 from ...core.models import (
     TYPED,
@@ -38,6 +36,7 @@ from ...core.models import (
 from ...core.text import one_line
 from ...core.types import ApiError
 from ..widgets.model_rows import ModelRows
+from .dialog import Dialog, dialog_styles
 
 if TYPE_CHECKING:
     from ..app import ApertisApp
@@ -52,11 +51,11 @@ class FilterInput(TextInput):
                                layout=layout and self.styles.auto_dimensions)
 
 
-class ModelPicker(ModalScreen[str | None]):
+class ModelPicker(Dialog[str | None]):
     """Dismisses with the chosen model id, or None. ``regenerate`` says what the id is for:
     False, the chat's model for its next turns; True, a new last reply from that model."""
 
-    CSS_PATH = stylesheets("picker")
+    CSS_PATH = dialog_styles("picker")
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
@@ -91,7 +90,7 @@ class ModelPicker(ModalScreen[str | None]):
     # -- composition ---------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="picker"):
+        with Vertical(id="picker", classes="dialog-box"):
             yield Static(self._title(), id="picker-title")
             yield FilterInput(placeholder="Type to filter; any id can be used as typed", id="picker-filter")
             yield Static("", id="picker-status", markup=False)

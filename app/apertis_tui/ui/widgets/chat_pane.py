@@ -29,6 +29,7 @@ from ...core.store import StoreError
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
 from ...core.types import ApiError, Chat, ChatParams
+from ..signals import follow_app_signals
 from ..startup import PromptSlot
 from ..titles import chat_title
 from .message_list import MessageList
@@ -151,6 +152,7 @@ class ChatPane(Branches, Vertical):
         return self.query_one(StatusLine)
 
     def on_mount(self) -> None:
+        follow_app_signals(self)  # renamed in the history, new defaults in the settings: see ui/signals.py
         self.refresh_title()
         self.show_idle_status()
         # A chat restored behind another one loads its messages when it first comes to the

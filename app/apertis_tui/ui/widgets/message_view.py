@@ -9,7 +9,6 @@ renders only the open tail of the Markdown (see ``ui.render``).
 from __future__ import annotations
 
 import time
-from datetime import datetime
 
 from rich.panel import Panel
 from rich.style import Style
@@ -20,24 +19,12 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from ...core.timefmt import message_time
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
 from ..textual_internals import LayoutOnce
 
 from ..pacing import CATCH_UP_BUDGET, CATCH_UP_FRAME, END_MARGIN, MAX_FRAME, MIN_FRAME, RENDER_BUDGET
-
-
-def local_time(iso: str | None) -> str:
-    """``HH:MM`` in local time for today's messages, else ``YYYY-MM-DD HH:MM``."""
-    if not iso:
-        return ""
-    try:
-        moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
-    except ValueError:
-        return ""
-    if moment.date() == datetime.now().astimezone().date():
-        return moment.strftime("%H:%M")
-    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 _STATUS_NOTES: dict[str, str] = {
@@ -246,7 +233,7 @@ class MessageView(LayoutOnce, Widget):
         if self.versions is not None:
             label.append(f"  ‹ {self.versions[0]}/{self.versions[1]} ›",
                          style=self.get_component_rich_style("message--versions"))
-        meta = [local_time(msg.created_at)]
+        meta = [message_time(msg.created_at)]
         if self.streaming:
             meta.append("streaming…")
         elif msg.role == "assistant" and msg.completion_tokens:

@@ -11,30 +11,28 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
-from ..paths import stylesheets
-from ..widgets.text_inputs import TextInput
-from ...core.pathtext import home_relative
-from ...core.store.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
-from ...core.store import StoreError
-from ...core.text import one_line
-from ...core.types import Chat
-from .confirm import ConfirmDialog
+from ...widgets.text_inputs import TextInput
+from ....core.pathtext import home_relative
+from ....core.store.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
+from ....core.store import StoreError
+from ....core.text import one_line
+from ....core.types import Chat
+from ..confirm import ConfirmDialog
+from ..dialog import Dialog
 
 if TYPE_CHECKING:
-    from ..app import ApertisApp
+    from ...app import ApertisApp
 
 
-class ExportDialog(ModalScreen[tuple[Path, ExportFormat] | None]):
+class ExportDialog(Dialog[tuple[Path, ExportFormat] | None]):
     """Where to, and in which format. Dismisses with (path, format), or None."""
 
-    CSS_PATH = stylesheets("history")  # also opened from the conversation (palette: export)
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
 
     def __init__(self, chat: Chat, fmt: ExportFormat = "md", path: Path | None = None) -> None:
-        super().__init__(classes="history-dialog")
+        super().__init__()
         self.chat = chat
         self.fmt: ExportFormat = fmt
         self.path = path or default_path(chat.id, fmt)

@@ -1,0 +1,43 @@
+"""What the app announces to whoever shows a chat, and how an open chat pane follows it.
+
+The history screen renames, archives and deletes stored chats; the settings screen changes the
+defaults that a chat's title bar is compared with. Neither reaches into the panes: they publish
+on the app's signals (``ApertisApp.chat_changed``, ``ApertisApp.settings_changed``), and every
+pane, subscribed when it is mounted, brings its own title bar up to date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..core.types import Chat
+
+if TYPE_CHECKING:
+    from ..core.config import Settings
+    from .widgets.chat_pane import ChatPane
+
+
+@dataclass(frozen=True)
+class ChatChanged:
+    """A stored chat changed outside its pane: ``chat`` as stored now, or None once deleted."""
+
+    chat_id: int
+    chat: Chat | None
+
+
+def follow_app_signals(pane: "ChatPane") -> None:
+    """Keep ``pane``'s chat and title bar in step with what the app announces. Immediate: the
+    title bar is right in the same frame as the change, as when the panes were updated directly."""
+
+    def chat_changed(change: ChatChanged) -> None:
+        if change.chat is not None and pane.chat is not None and pane.chat.id == change.chat_id:
+            pane.chat = change.chat
+            pane.refresh_title()
+
+    def settings_changed(_settings: "Settings") -> None:
+        pane.refresh_title()  # the title bar shows what differs from the defaults
+
+    app = pane.tui
+    app.chat_changed.subscribe(pane, chat_changed, immediate=True)
+    app.settings_changed.subscribe(pane, settings_changed, immediate=True)
