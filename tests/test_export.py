@@ -34,7 +34,7 @@ def store(tmp_path: Path):
 
 @pytest.fixture
 def chat(store: History):
-    """A chat with every kind of message: plain, reasoning, usage, error, stopped, superseded, tools."""
+    """A chat with every kind of message: plain, reasoning, usage, error, stopped, another version, tools."""
     c = store.create_chat("gpt-4o", title="SQLite WAL\x1b]0;pwned\x07 questions", system_prompt="Be terse.",
                           params=ChatParams(temperature=0.2, stop=["END"]))
     store.add_message(c.id, "user", "What is WAL? My key is " + KEY)
@@ -42,8 +42,7 @@ def chat(store: History):
     store.finish_message(first.id, content="Write-ahead logging.\n\n```sql\nPRAGMA journal_mode=WAL;\n```",
                          reasoning="The user asks about SQLite.", status="complete", prompt_tokens=12,
                          completion_tokens=34, ttft_ms=250, duration_ms=1500)
-    store.mark_superseded(first.id)
-    second = store.start_assistant(c.id, "gpt-4o")
+    second = store.start_assistant(c.id, "gpt-4o", parent_id=first.parent_id)  # regenerated: a sibling
     store.finish_message(second.id, content="It is a journal mode.", status="stopped")
     store.add_message(c.id, "user", "And checkpoints?")
     failed = store.start_assistant(c.id, "deepseek-r1")
@@ -71,18 +70,25 @@ def test_markdown_has_every_message_with_role_model_time_status_usage_reasoning(
             assert message.content.replace(KEY, "[redacted]") in text
     assert "12 prompt + 34 completion tokens · first token 250 ms · 1.5 s" in text
     assert "<summary>Reasoning</summary>" in text and "The user asks about SQLite." in text
-    assert "superseded (replaced by a regenerated answer)" in text
+    assert "<summary>Other versions of this turn (1)</summary>" in text  # the first try, folded
+    assert text.index("It is a journal mode.") < text.index("<summary>Other versions") < text.index("Write-ahead")
     assert "stopped (by the user)" in text
     assert "> **Error:** Too many requests (429). Wait 5 s." in text
     assert "````json" in text  # the fence outgrows the backticks inside the tool call
-    assert text.count("\n## ") == len(messages) + 1  # and the system prompt's section
+    assert text.count("\n## ") == len(messages) - 1 + 1  # the current path, and the system prompt's section
+    assert text.count("\n### ") == 1  # the other version
+    assert "- **Messages:** 5 on this branch, 6 in all" in text
     assert KEY not in text and "[redacted]" in text
 
 
 def test_json_has_every_field_and_parses_back(store, chat) -> None:
     messages = store.messages(chat.id)
     record = json.loads(chat_to_json(chat, messages, secret=KEY))
-    assert record["format"] == JSON_FORMAT and record["version"] == 1
+    assert record["format"] == JSON_FORMAT and record["version"] == 2
+    # The whole tree: each message with its parent, and the leaf that is current.
+    assert [m["parent_id"] for m in record["messages"]] == [m.parent_id for m in messages]
+    assert record["messages"][1]["parent_id"] == record["messages"][2]["parent_id"] == messages[0].id
+    assert record["chat"]["current_id"] == chat.current_id == messages[-1].id
     assert record["chat"]["title"] == chat.title and record["chat"]["params"] == {"temperature": 0.2, "stop": ["END"]}
     assert record["chat"]["system_prompt"] == "Be terse."
     assert [m["id"] for m in record["messages"]] == [m.id for m in messages]

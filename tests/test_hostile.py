@@ -206,11 +206,14 @@ async def test_text_stored_by_another_program_is_shown_without_escapes(make_app,
         chat_id = conn.execute("INSERT INTO chats (title, model, params, created_at, updated_at) "
                                "VALUES (?, ?, '{}', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z')",
                                (f"title {hostile}", f"model {ESCAPES}")).lastrowid
-        for role, status in (("user", "complete"), ("assistant", "error")):
-            conn.execute("INSERT INTO messages (chat_id, role, content, reasoning, model, status, error, created_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, '2025-01-01T00:00:01Z')",
-                         (chat_id, role, f"{role} {hostile}\n{HOSTILE_TEXT}", f"thinking {hostile}",
-                          f"model {ESCAPES}" if role == "assistant" else None, status, f"error {hostile}"))
+        parent = None
+        for depth, (role, status) in enumerate((("user", "complete"), ("assistant", "error")), start=1):
+            parent = conn.execute(
+                "INSERT INTO messages (chat_id, parent_id, depth, role, content, reasoning, model, status, error, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '2025-01-01T00:00:01Z')",
+                (chat_id, parent, depth, role, f"{role} {hostile}\n{HOSTILE_TEXT}", f"thinking {hostile}",
+                 f"model {ESCAPES}" if role == "assistant" else None, status, f"error {hostile}")).lastrowid
+        conn.execute("UPDATE chats SET current_id = ? WHERE id = ?", (parent, chat_id))
         conn.commit()
     finally:
         conn.close()

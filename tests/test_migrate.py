@@ -21,7 +21,8 @@ from apertis_tui.core.store import MIGRATION_NAMES, SCHEMA_VERSION, migrate, sch
 PINNED = Path(__file__).with_name("history_schema.sql")
 # Histories written by released versions record these names; the same names must mean the same
 # steps forever, or those files would be migrated twice (or never).
-RELEASED = ("m001_initial", "m002_fts", "m003_fts_prefix", "m004_fts_skip_streaming", "m005_writer_pid")
+RELEASED = ("m001_initial", "m002_fts", "m003_fts_prefix", "m004_fts_skip_streaming", "m005_writer_pid",
+            "m006_message_tree")
 # What FTS5 makes beside a virtual table, and sqlite-utils' record of migrations: their SQL is
 # SQLite's and sqlite-utils', not ours, and may change with their versions, so the pinned file
 # leaves them out.
@@ -130,6 +131,64 @@ def test_a_file_at_an_older_schema_ends_like_a_blank_one_with_its_rows(
             db.execute(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
     finally:
         db.close()
+
+
+def test_linear_chats_with_superseded_replies_become_trees_with_nothing_lost(tmp_path: Path) -> None:
+    """A history as the release before branches wrote it: regenerated replies marked
+    superseded, a stopped answer, one interrupted, a failed one retried; two chats."""
+    path = tmp_path / "history.db"
+    db = open_db(path)
+    migrate(db, upto=5)
+    db.execute("INSERT INTO chats (id, title, model, params, created_at, updated_at) VALUES "
+               "(1, 'Plants', 'm', '{}', '2025-01-01T00:00:00.000Z', '2025-01-02T00:00:00.000Z'), "
+               "(2, 'Empty', 'm', '{}', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'), "
+               "(3, 'Cats', 'm', '{}', '2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z')")
+    old = [  # (id, chat, role, content, status, error)
+        (1, 1, "user", "how do I grow zucchini", "complete", None),
+        (2, 3, "user", "why do cats purr", "complete", None),
+        (3, 1, "assistant", "first try", "superseded", None),
+        (4, 1, "assistant", "", "superseded", "The server had a problem (500)."),
+        (5, 1, "assistant", "plenty of sun", "complete", None),
+        (6, 1, "user", "and water?", "complete", None),
+        (7, 1, "assistant", "half an ans", "stopped", None),
+        (8, 3, "assistant", "because they are ha", "interrupted", None),
+        (9, 3, "user", "more", "complete", None),
+        (10, 3, "assistant", "superseded at the end", "superseded", None),
+    ]
+    for mid, chat, role, content, status, error in old:
+        db.execute("INSERT INTO messages (id, chat_id, role, content, model, status, error, created_at) "
+                   "VALUES (?, ?, ?, ?, 'm', ?, ?, '2025-01-01T00:00:01.000Z')", (mid, chat, role, content, status, error))
+    db.conn.commit()
+    migrate(db)
+    try:
+        got = {r[0]: r[1:] for r in db.execute("SELECT id, parent_id, depth, content, status, error FROM messages")}
+        assert got == {
+            1: (None, 1, "how do I grow zucchini", "complete", None),
+            3: (1, 2, "first try", "complete", None),  # a superseded reply: a sibling of its replacement
+            4: (1, 2, "", "error", "The server had a problem (500)."),
+            5: (1, 2, "plenty of sun", "complete", None),
+            6: (5, 3, "and water?", "complete", None),  # the path went on from the reply that stayed
+            7: (6, 4, "half an ans", "stopped", None),
+            2: (None, 1, "why do cats purr", "complete", None),
+            8: (2, 2, "because they are ha", "interrupted", None),
+            9: (8, 3, "more", "complete", None),
+            10: (9, 4, "superseded at the end", "complete", None),
+        }
+        current = dict(db.execute("SELECT id, current_id FROM chats").fetchall())
+        assert current == {1: 7, 2: None, 3: 10}  # a path that ended in a superseded reply shows it
+        assert matches(db, "messages_fts", '"first"') == [3]  # still searchable
+    finally:
+        db.close()
+    from apertis_tui.core.store import History
+
+    with History(path) as history:  # and the app reads it as a tree
+        assert [m.id for m in history.path_to(7)] == [1, 5, 6, 7]
+        assert history.context(1) == [{"role": "user", "content": "how do I grow zucchini"},
+                                      {"role": "assistant", "content": "plenty of sun"},
+                                      {"role": "user", "content": "and water?"},
+                                      {"role": "assistant", "content": "half an ans"}]
+        assert history.sibling_positions(history.path_to(7))[5] == (3, 3)
+        assert history.chat_summaries([1, 2, 3])[1].message_count == 4
 
 
 if __name__ == "__main__":  # print the schema to pin: see the module docstring

@@ -205,31 +205,59 @@ def test_messages_come_back_in_order_with_every_field(history: History) -> None:
     assert history.messages(chat.id)[1] == done
 
 
-def test_superseded_messages_can_be_left_out(history: History) -> None:
+def test_other_versions_of_a_turn_are_siblings_and_the_path_follows_the_current_leaf(history: History) -> None:
     chat = history.create_chat("m")
-    a = history.add_message(chat.id, "user", "q")
-    b = history.add_message(chat.id, "assistant", "first try")
-    c = history.add_message(chat.id, "assistant", "second try")
-    history.mark_superseded(b.id)
-    assert [m.id for m in history.messages(chat.id)] == [a.id, b.id, c.id]
-    assert [m.id for m in history.messages(chat.id, include_superseded=False)] == [a.id, c.id]
-    assert history.messages(chat.id)[1].status == "superseded"
+    q = history.add_message(chat.id, "user", "q")
+    first = history.add_message(chat.id, "assistant", "first try")
+    second = history.add_message(chat.id, "assistant", "second try", parent_id=q.id)
+    assert (first.parent_id, second.parent_id, second.depth) == (q.id, q.id, 2)
+    assert history.get_chat(chat.id).current_id == second.id  # a new message is the current leaf
+    assert [m.id for m in history.path_to(second.id)] == [q.id, second.id]
+    assert history.siblings(first) == [first.id, second.id]
+    assert history.sibling_positions([q, first, second]) == {first.id: (1, 2), second.id: (2, 2)}
+    follow = history.add_message(chat.id, "user", "more", parent_id=first.id)
+    assert history.leaves(chat.id) == [second.id, follow.id]
+    assert history.set_current(chat.id, first.id) == follow.id  # down to that branch's newest leaf
+    assert history.get_chat(chat.id).current_id == follow.id
+    assert [m.id for m in history.messages(chat.id)] == [q.id, first.id, second.id, follow.id]  # every branch
+    other = history.create_chat("m")
+    with pytest.raises(StoreError):
+        history.add_message(other.id, "user", "x", parent_id=q.id)  # a parent from another chat
+    with pytest.raises(StoreError):
+        history.set_current(other.id, q.id)
 
 
-def test_messages_page_walks_backwards_in_ascending_pages(history: History) -> None:
+def test_a_path_is_read_a_page_at_a_time_from_its_end(history: History) -> None:
     chat = history.create_chat("m")
     other = history.create_chat("m")
     ids = []
     for i in range(25):
         ids.append(history.add_message(chat.id, "user", f"m{i}").id)
         history.add_message(other.id, "user", "noise")
-    last = history.messages_page(chat.id, limit=10)
+    history.add_message(chat.id, "assistant", "a side branch", parent_id=ids[10])
+    leaf = ids[-1]
+    last = history.path_to(leaf, limit=10)
     assert [m.id for m in last] == ids[-10:]
-    middle = history.messages_page(chat.id, before_id=last[0].id, limit=10)
+    middle = history.path_to(leaf, before_depth=last[0].depth, limit=10)
     assert [m.id for m in middle] == ids[5:15]
-    first = history.messages_page(chat.id, before_id=middle[0].id, limit=10)
+    first = history.path_to(leaf, before_depth=middle[0].depth, limit=10)
     assert [m.id for m in first] == ids[:5]
-    assert history.messages_page(chat.id, before_id=first[0].id) == []
+    assert history.path_to(leaf, before_depth=first[0].depth) == []
+    assert history.path_ids(leaf) == ids and history.path_to(None) == []
+
+
+def test_a_fork_copies_the_path_and_leaves_the_original_alone(history: History) -> None:
+    chat = history.create_chat("m", system_prompt="terse")
+    q = history.add_message(chat.id, "user", "q")
+    a = history.add_message(chat.id, "assistant", "a", model="gpt")
+    history.add_message(chat.id, "user", "later")
+    before = history.messages(chat.id)
+    fork = history.fork_chat(chat.id, a.id, "Fork of q")
+    copied = history.messages(fork.id)
+    assert [(m.role, m.content, m.model, m.depth) for m in copied] == [("user", "q", None, 1), ("assistant", "a", "gpt", 2)]
+    assert copied[1].parent_id == copied[0].id and fork.current_id == copied[1].id
+    assert (fork.title, fork.system_prompt) == ("Fork of q", "terse")
+    assert history.messages(chat.id) == before and q.id not in [m.id for m in copied]
 
 
 def test_message_for_a_missing_chat_is_a_store_error(history: History) -> None:
@@ -250,10 +278,9 @@ def test_finishing_a_reply_whose_chat_was_deleted_is_harmless(history: History) 
 def test_context_sends_only_what_the_model_should_see(history: History) -> None:
     chat = history.create_chat("m", system_prompt="You are terse.")
     cid = chat.id
-    history.add_message(cid, "user", "q1")
-    old = history.add_message(cid, "assistant", "superseded answer")
-    history.mark_superseded(old.id)
-    history.add_message(cid, "assistant", "a1")
+    q1 = history.add_message(cid, "user", "q1")
+    history.add_message(cid, "assistant", "another version of the answer")
+    a1 = history.add_message(cid, "assistant", "a1", parent_id=q1.id)
     history.add_message(cid, "user", "q2")
     failed = history.start_assistant(cid, "m")
     history.finish_message(failed.id, content="", status="error", error="401")
@@ -261,7 +288,7 @@ def test_context_sends_only_what_the_model_should_see(history: History) -> None:
     history.finish_message(stopped.id, content="partial answ", status="stopped")
     history.add_message(cid, "user", "   ")  # empty after trimming
     history.add_message(cid, "system", "note for the UI, not the model")
-    history.add_message(cid, "user", "q3")
+    q3 = history.add_message(cid, "user", "q3")
     history.start_assistant(cid, "m")  # the reply now being streamed
 
     assert history.context(cid) == [
@@ -272,6 +299,8 @@ def test_context_sends_only_what_the_model_should_see(history: History) -> None:
         {"role": "assistant", "content": "partial answ"},
         {"role": "user", "content": "q3"},
     ]
+    assert history.context(cid, q3.id) == history.context(cid)  # up to a given message
+    assert history.context(cid, a1.id)[-1] == {"role": "assistant", "content": "a1"}
     assert history.context(9999) == []
 
 

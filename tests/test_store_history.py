@@ -46,18 +46,21 @@ def test_chat_page_matches_list_chats_page_after_page(history: History, db_path:
 def test_summaries_count_messages_and_list_models_in_order_of_first_use(history: History) -> None:
     chat = history.create_chat("default-model", title="t")
     empty = history.create_chat("other", title="empty")
-    history.add_message(chat.id, "user", "q1")
+    q1 = history.add_message(chat.id, "user", "q1")
     for model in ("model-b", "model-a", "model-b"):
         reply = history.start_assistant(chat.id, model)
         history.finish_message(reply.id, content="a", status="complete")
-    gone = history.start_assistant(chat.id, "model-c")
-    history.finish_message(gone.id, content="replaced", status="complete")
-    history.mark_superseded(gone.id)
+    other = history.start_assistant(chat.id, "model-c", parent_id=q1.id)  # another version of the first reply
+    history.finish_message(other.id, content="replaced", status="complete")
+    history.set_current(chat.id, reply.id)
     summaries = history.chat_summaries([chat.id, empty.id, 999])
     assert set(summaries) == {chat.id, empty.id}
-    assert summaries[chat.id].message_count == 4  # the superseded reply is not counted
-    assert summaries[chat.id].models == ("model-b", "model-a")
+    assert summaries[chat.id].message_count == 4  # the messages on the current path
+    assert summaries[chat.id].models == ("model-b", "model-a", "model-c")  # every branch's
     assert summaries[empty.id].message_count == 0 and summaries[empty.id].models == ()
+    history.set_current(chat.id, other.id)
+    assert history.chat_summaries([chat.id])[chat.id].message_count == 2
+    history.set_current(chat.id, reply.id)
     page = history.chat_page(limit=10)
     assert {s.chat.id: s for s in page} == summaries
 

@@ -31,6 +31,16 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
     )
 
 
+def _leaf_fallback(chats: "Chats", chat: Chat) -> Chat:
+    """A chat with messages but no current leaf (written by something else than this app):
+    its newest message stands for the leaf, so what it has is shown."""
+    if chat.current_id is None:
+        rows = chats._rows("SELECT max(id) FROM messages WHERE chat_id = ?", (chat.id,))
+        if rows and rows[0][0] is not None:
+            chat.current_id = rows[0][0]
+    return chat
+
+
 @dataclass(frozen=True)
 class ChatSummary:
     """A chat as the history list shows it: the messages on its current path, and the models
@@ -67,7 +77,7 @@ class Chats(HistoryFile):
 
     def get_chat(self, chat_id: int) -> Chat | None:
         rows = self._rows(f"SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?", (chat_id,))
-        return chat_from_row(rows[0]) if rows else None
+        return _leaf_fallback(self, chat_from_row(rows[0])) if rows else None
 
     def count_chats(self, archived: bool | None = False) -> int:
         where, params = ("", []) if archived is None else ("WHERE archived = ?", [int(archived)])

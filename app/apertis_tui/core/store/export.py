@@ -1,8 +1,10 @@
 """A chat as a file: Markdown to read, JSON to process. No Textual here.
 
-Every message goes in, superseded and failed ones too, with its role, model, time, status,
-usage and reasoning: an export is the record, not the pretty view. The API key never goes in:
-it is not in the history, and the text is scrubbed of it anyway in case someone pasted it.
+Every message goes in, failed ones too, with its role, model, time, status, usage and
+reasoning: an export is the record, not the pretty view. JSON holds the whole tree (each
+message with its parent, and which leaf is current); Markdown is the current path, with the
+other versions of each turn folded under it. The API key never goes in: it is not in the
+history, and the text is scrubbed of it anyway in case someone pasted it.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ __all__ = [
 ExportFormat = Literal["md", "json"]
 FORMATS: tuple[ExportFormat, ...] = ("md", "json")
 JSON_FORMAT = "apertis-tui.chat"
-JSON_VERSION = 1
+JSON_VERSION = 2  # 2: messages carry parent_id, the chat its current_id (the tree)
 
 
 class ExportError(Exception):
@@ -59,7 +61,6 @@ class ExportExists(ExportError):
 
 def _status_text(message: Message) -> str:
     return {
-        "superseded": "superseded (replaced by a regenerated answer)",
         "interrupted": "interrupted (the app closed while it arrived)",
         "stopped": "stopped (by the user)",
     }.get(message.status, message.status)
@@ -102,36 +103,65 @@ def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | N
                                               for k, v in params.items())))
     if chat.archived:
         facts.append(("Archived", "yes"))
-    facts.append(("Messages", str(len(messages))))
+    path, versions = _current_path(chat, messages)
+    count = f"{len(path)}" if len(path) == len(messages) else f"{len(path)} on this branch, {len(messages)} in all"
+    facts.append(("Messages", count))
     facts.append(("Exported", f"{now_iso()} by {APP_NAME} {__version__}"))
     out += [f"- **{name}:** {one_line(value, 400)}" for name, value in facts]
     if chat.system_prompt and chat.system_prompt.strip():
         out += ["", "## System prompt", "", _quote(clean(chat.system_prompt))]
     out += ["", "---"]
-    for message in messages:
-        who = "You" if message.role == "user" else (message.model or message.role)
-        if out[-1] != "":
-            out.append("")
-        out += [f"## {one_line(who, 120)}", ""]
-        meta = [message.role]
-        if message.model:
-            meta.append(f"model {message.model}")
-        meta.append(message.created_at)
-        meta.append(_status_text(message))
-        usage = _usage_text(message)
-        if usage:
-            meta.append(usage)
-        out += [f"*{one_line(' · '.join(meta), 400)}*", ""]
-        if message.reasoning.strip():
-            out += ["<details>", "<summary>Reasoning</summary>", "", clean(message.reasoning).strip("\n"), "",
-                    "</details>", ""]
-        if message.content:
-            out += [clean(message.content).strip("\n"), ""]
-        if message.tool_calls:
-            out += ["Tool calls:", "", _fence(json.dumps(message.tool_calls, indent=2, ensure_ascii=False), "json"), ""]
-        if message.error:
-            out += [_quote(f"**Error:** {clean(message.error)}"), ""]
+    for message in path:
+        out += _message_markdown(message, "##", after=out[-1])
+        others = versions.get(message.id, [])
+        if others:
+            out += ["<details>", f"<summary>Other versions of this turn ({len(others)})</summary>"]
+            for other in others:
+                out += _message_markdown(other, "###", after=out[-1])
+            out += ["</details>", ""]
     return redact("\n".join(out).rstrip("\n") + "\n", secret)
+
+
+def _current_path(chat: Chat, messages: Sequence[Message]) -> tuple[list[Message], dict[int, list[Message]]]:
+    """The messages from the root to the chat's current leaf, and for each of them its other
+    versions (same parent)."""
+    by_id = {m.id: m for m in messages}
+    path: list[Message] = []
+    at = by_id.get(chat.current_id) if chat.current_id is not None else (messages[-1] if messages else None)
+    while at is not None:
+        path.append(at)
+        at = by_id.get(at.parent_id) if at.parent_id is not None else None
+    path.reverse()
+    children: dict[int | None, list[Message]] = {}
+    for m in messages:
+        children.setdefault(m.parent_id, []).append(m)
+    versions = {m.id: [o for o in children.get(m.parent_id, []) if o.id != m.id] for m in path}
+    return path, versions
+
+
+def _message_markdown(message: Message, heading: str, *, after: str) -> list[str]:
+    """One message as a section; ``after``: the line it follows (a blank one is not doubled)."""
+    who = "You" if message.role == "user" else (message.model or message.role)
+    out = ([""] if after else []) + [f"{heading} {one_line(who, 120)}", ""]
+    meta = [message.role]
+    if message.model:
+        meta.append(f"model {message.model}")
+    meta.append(message.created_at)
+    meta.append(_status_text(message))
+    usage = _usage_text(message)
+    if usage:
+        meta.append(usage)
+    out += [f"*{one_line(' · '.join(meta), 400)}*", ""]
+    if message.reasoning.strip():
+        out += ["<details>", "<summary>Reasoning</summary>", "", clean(message.reasoning).strip("\n"), "",
+                "</details>", ""]
+    if message.content:
+        out += [clean(message.content).strip("\n"), ""]
+    if message.tool_calls:
+        out += ["Tool calls:", "", _fence(json.dumps(message.tool_calls, indent=2, ensure_ascii=False), "json"), ""]
+    if message.error:
+        out += [_quote(f"**Error:** {clean(message.error)}"), ""]
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -158,6 +188,7 @@ def _message_record(message: Message) -> dict[str, Any]:
         }
     return {
         "id": message.id,
+        "parent_id": message.parent_id,
         "role": message.role,
         "model": message.model,
         "status": message.status,
@@ -174,7 +205,9 @@ def _message_record(message: Message) -> dict[str, Any]:
 
 
 def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None = None) -> str:
-    """The chat as one JSON object: ``{"format", "version", "exported_at", "chat", "messages"}``."""
+    """The chat as one JSON object: ``{"format", "version", "exported_at", "chat", "messages"}``;
+    every message of every branch, each with its ``parent_id``; ``chat.current_id`` is the leaf
+    of the branch that is shown and sent."""
     record = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
@@ -189,6 +222,7 @@ def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None 
             "archived": chat.archived,
             "created_at": chat.created_at,
             "updated_at": chat.updated_at,
+            "current_id": chat.current_id,
         },
         "messages": [_message_record(m) for m in messages],
     }

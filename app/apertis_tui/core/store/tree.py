@@ -27,7 +27,7 @@ _COPIED = ("role, content, reasoning, model, status, error, created_at, finished
 class Tree(HistoryFile):
     """The tree methods of ``History``."""
 
-    def path(self, leaf_id: int | None, *, before_depth: int | None = None, limit: int | None = None) -> list[Message]:
+    def path_to(self, leaf_id: int | None, *, before_depth: int | None = None, limit: int | None = None) -> list[Message]:
         """The messages from the root to ``leaf_id``, oldest first; with ``limit``, only the
         ``limit`` deepest of those above ``before_depth`` (a page of a long path)."""
         if leaf_id is None:

@@ -12,7 +12,12 @@ from textual.widgets import Static
 from ..textual_internals import binding_chain
 from .dialog import Dialog
 
-GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App"}
+GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App",
+          "messages": "A selected message (ctrl+up selects)"}
+# Keys that read better as one row: (first id, second id) -> what the two do.
+PAIRS = {("messages.up", "messages.down"): "Previous / next message (past the last: back to the prompt)",
+         ("messages.first", "messages.last"): "First / last message shown",
+         ("messages.previous_version", "messages.next_version"): "Previous / next version of this turn"}
 EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
                 "ctrl+x/ctrl+c/ctrl+v cut/copy/paste, ctrl+u/ctrl+k delete to line start/end.")
 
@@ -36,6 +41,22 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
         seen.add(binding.id)
         group = GROUPS.get(binding.id.split(".")[0], binding.id.split(".")[0].replace("_", " ").title())
         groups.setdefault(group, []).append((app.get_key_display(binding), binding.tooltip or binding.description))
+    # Selecting messages has its own keys, live once ctrl+up has moved the focus to the list:
+    # listed from the prompt too, so they can be learnt before.
+    if screen.query("MessageList") and "messages.up" not in seen:
+        from textual.binding import BindingsMap
+
+        from ..widgets.message_list import MessageList
+
+        by_id = {binding.id: binding for _, binding in BindingsMap(MessageList.BINDINGS) if binding.id}
+        rows = groups.setdefault(GROUPS["messages"], [])
+        paired = {one for pair in PAIRS for one in pair}
+        for (first, second), what in PAIRS.items():
+            rows.append((f"{app.get_key_display(by_id[first])} {app.get_key_display(by_id[second])}", what))
+        for name, binding in by_id.items():
+            if name not in paired and name not in seen:
+                rows.append((app.get_key_display(binding), binding.tooltip or binding.description))
+        seen.update(by_id)
     # Several keys for one action (alt+1 … alt+9) read better as one row.
     for rows in groups.values():
         jumps = [row for row in rows if row[1].startswith("Chat ") and row[1][5:].isdigit()]

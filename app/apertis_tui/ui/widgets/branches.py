@@ -79,6 +79,26 @@ class Branches:
         self.messages.focus()
         self.messages.select(views[-1])
 
+    def target_view(self, role: str | None = None) -> "MessageView | None":
+        """The selected message, else the last one shown (of ``role``, if given): what the
+        palette's message commands act on."""
+        selected = self.messages.selected
+        if selected is not None and (role is None or selected.message.role == role):
+            return selected
+        for view in reversed(self.messages.views):
+            if role is None or view.message.role == role:
+                return view
+        return None
+
+    def ask(self, what: str, step: int = 0, role: str | None = None) -> None:
+        """What a key does to the selected message, from the palette (to the last message when
+        none is selected)."""
+        view = self.target_view(role)
+        if view is None:
+            self.tui.notify("There is no message for that yet.")
+            return
+        self.on_message_list_asked(MessageList.Asked(view, what, step))
+
     def on_message_list_left(self, event: MessageList.Left) -> None:
         event.stop()
         self.focus_prompt()  # type: ignore[attr-defined]
@@ -89,6 +109,9 @@ class Branches:
         if event.what == "flip":
             self.flip(view, event.step)
         elif event.what == "edit":
+            if view.message.role != "user":
+                self.tui.notify("Only your own messages can be edited; r regenerates a reply.")
+                return
             self.edit(view)
         elif event.what == "regenerate":
             self.action_regenerate(view=view)  # type: ignore[attr-defined]
@@ -112,10 +135,12 @@ class Branches:
             versions = store.siblings(view.message)
             at = versions.index(view.message.id) + step
             if not 0 <= at < len(versions):
+                if len(versions) < 2:
+                    self.tui.notify("This turn has no other version: r (or ctrl+g) makes one.")
                 return
             self.leaf_id = store.set_current(self.chat.id, versions[at])
             leaf = store.get_messages([self.leaf_id])[self.leaf_id]
-            tail = store.path(self.leaf_id, limit=leaf.depth - view.message.depth + 1)  # from the version down
+            tail = store.path_to(self.leaf_id, limit=leaf.depth - view.message.depth + 1)  # from the version down
         except (StoreError, ValueError, KeyError) as error:
             self.tui.notify(f"{error}", severity="error")
             return

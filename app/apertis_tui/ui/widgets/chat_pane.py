@@ -66,8 +66,8 @@ class ChatPane(Branches, Vertical):
         Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
         Binding("f3", "copy_reply", "Copy", tooltip="Copy reply", id="chat.copy_reply"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
-        Binding("ctrl+up", "select_messages", "Select", tooltip="Select a message: versions, edit, fork",
-                show=False, id="chat.select"),
+        Binding("ctrl+up", "select_messages", "Select",
+                tooltip="Select a message: versions, edit, fork", show=False, id="chat.select"),
     ]
 
     DEFAULT_CSS = """
@@ -174,14 +174,14 @@ class ChatPane(Branches, Vertical):
     def show_path(self, *, follow: bool = True) -> None:
         """Show (again) the newest page of the path to ``leaf_id``."""
         if self.chat is not None:
-            page = self.tui.store.path(self.leaf_id, limit=MessageList.PAGE)
+            page = self.tui.store.path_to(self.leaf_id, limit=MessageList.PAGE)
             self.messages.show(page, more_before=bool(page) and page[0].depth > 1, follow=follow)
             self.mark_versions(self.messages.views)
 
     def _load_older(self, first: StoredMessage, limit: int) -> list[StoredMessage]:
         if self.chat is None:
             return []
-        older = self.tui.store.path(self.leaf_id, before_depth=first.depth, limit=limit)
+        older = self.tui.store.path_to(self.leaf_id, before_depth=first.depth, limit=limit)
         self.call_after_refresh(self.mark_versions, self.messages.views[: len(older)])
         return older
 
@@ -376,7 +376,7 @@ class ChatPane(Branches, Vertical):
                 path = store.path_ids(self.leaf_id)
             at = path.index(message_id)
             start = max(0, at - 2)
-            shown = store.path(self.leaf_id, limit=len(path) - start)
+            shown = store.path_to(self.leaf_id, limit=len(path) - start)
             self.messages.show(shown, more_before=start > 0, follow=False)
             self.mark_versions(self.messages.views)
             self.show_idle_status()

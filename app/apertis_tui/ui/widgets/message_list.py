@@ -30,16 +30,22 @@ class MessageList(LayoutOnce, VerticalScroll):
 
     BINDINGS = [
         Binding("up", "select(-1)", "Previous message", show=False, id="messages.up"),
-        Binding("down", "select(1)", "Next message", show=False, id="messages.down"),
-        Binding("home", "select_end(0)", "First message", show=False, id="messages.first"),
+        Binding("down", "select(1)", "Next message", tooltip="Next message (past the last: back to the prompt)",
+                show=False, id="messages.down"),
+        Binding("home", "select_end(0)", "First message shown", show=False, id="messages.first"),
         Binding("end", "select_end(-1)", "Last message", show=False, id="messages.last"),
-        Binding("left", "ask('flip', -1)", "‹ version", id="messages.previous_version"),
-        Binding("right", "ask('flip', 1)", "version ›", id="messages.next_version"),
-        Binding("e", "ask('edit')", "Edit", id="messages.edit"),
-        Binding("r", "ask('regenerate')", "Regenerate", id="messages.regenerate"),
-        Binding("f", "ask('fork')", "Fork", id="messages.fork"),
-        Binding("c", "ask('copy')", "Copy", id="messages.copy"),
-        Binding("escape", "leave", "Back to prompt", id="messages.leave"),
+        Binding("left", "ask('flip', -1)", "‹ version", tooltip="Previous version of this turn (what follows, too)",
+                id="messages.previous_version"),
+        Binding("right", "ask('flip', 1)", "version ›", tooltip="Next version of this turn (what follows, too)",
+                id="messages.next_version"),
+        Binding("e", "ask('edit')", "Edit", tooltip="Edit your message: sending it makes a new version",
+                id="messages.edit"),
+        Binding("r", "ask('regenerate')", "Regenerate", tooltip="Another version of this reply (chat's model)",
+                id="messages.regenerate"),
+        Binding("f", "ask('fork')", "Fork", tooltip="Fork: a new chat with the conversation up to here",
+                id="messages.fork"),
+        Binding("c", "ask('copy')", "Copy", tooltip="Copy this message (Markdown)", id="messages.copy"),
+        Binding("escape", "leave", "Back", tooltip="Back to the prompt", id="messages.leave"),
     ]
 
     class Asked(TextualMessage):
