@@ -175,3 +175,27 @@ async def test_copy_and_keys_from_the_selection(make_app):
         rows = dict(app.screen.groups)["A selected message (ctrl+up selects)"]
         assert ("f", "Fork: a new chat with the conversation up to here") in rows
         assert ("← →", "Previous / next version of this turn") in rows
+
+
+async def test_another_instance_adds_a_branch_while_this_one_shows_the_chat(make_app, fake_server, tmp_path):
+    from apertis_tui.core.store import History
+
+    db = tmp_path / "shared.db"
+    app = make_app(db=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first")
+        await reply_done(pilot)
+        chat_pane = pane(app)
+        shown_reply = chat_pane.messages.views[-1].message
+        with History(db) as other:  # a second copy of the app, on the same file
+            version = other.start_assistant(chat_pane.chat.id, "gpt-4.1", parent_id=shown_reply.parent_id)
+            other.finish_message(version.id, content="the other copy's version", status="complete")
+            assert other.get_chat(chat_pane.chat.id).current_id == version.id
+        await send(pilot, "second")  # this copy goes on with the branch it shows
+        await reply_done(pilot)
+        assert sent(fake_server) == [("user", "first"), ("assistant", shown_reply.content), ("user", "second")]
+        assert app.store.get_chat(chat_pane.chat.id).current_id == chat_pane.leaf_id
+        await pilot.press("ctrl+up", "up", "up")  # the reply: it has another version now
+        await pilot.press("right")
+        await wait_for(pilot, lambda: chat_pane.messages.views[-1].message.id == version.id, what="the other version")
+        assert shown(app)[-1] == ("assistant", "gpt-4.1", (2, 2))

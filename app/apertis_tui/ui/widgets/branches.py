@@ -1,5 +1,6 @@
-"""The chat pane's side of the conversation tree: which versions of a turn there are, flipping
-between them, editing a question into a new version, forking, and the branch in the status line.
+"""The chat pane's side of the conversation tree: which versions of a turn there are, making
+another (regenerate), flipping between them, editing a question into a new version, forking,
+opening a chat at a message of another branch, and the branch in the status line.
 
 A mixin of ``ChatPane`` (it uses the pane's store, message list, prompt and status line): the
 list announces what was asked of the selected message (``MessageList.Asked``), and this decides.
@@ -68,6 +69,56 @@ class Branches:
         elif not self.is_streaming:
             self.status.ready(self.model, self.branch_text())
 
+    def show_message(self, message_id: int) -> None:
+        """Scroll to a stored message, mounting it (and what follows) if it is not yet shown; a
+        message on another branch makes that branch current first."""
+        for view in self.messages.views:
+            if view.message.id == message_id:
+                break
+        else:
+            if self.chat is None:
+                return
+            store = self.tui.store
+            path = store.path_ids(self.leaf_id)
+            if message_id not in path:
+                try:
+                    self.leaf_id = store.set_current(self.chat.id, message_id)
+                except StoreError:
+                    return
+                path = store.path_ids(self.leaf_id)
+            at = path.index(message_id)
+            start = max(0, at - 2)
+            shown = store.path_to(self.leaf_id, limit=len(path) - start)
+            self.messages.show(shown, more_before=start > 0, follow=False)
+            self.mark_versions(self.messages.views)
+            self.show_idle_status()
+            self.call_after_refresh(self.show_message, message_id)
+            return
+        self.messages.release_anchor()
+        self.messages.scroll_to_widget(view, top=True, animate=False)
+
+    def action_regenerate(self, model: str | None = None, view: "MessageView | None" = None) -> None:
+        """Another version of a reply (the last one, or ``view``), or a retry of a failed one.
+        The old reply stays, as a sibling: a keystroke away."""
+        if self.is_streaming:
+            self.tui.notify("An answer is still arriving: press escape to stop it first.", severity="warning")
+            return
+        views = self.messages.views
+        if view is None and views:
+            view = views[-1]
+        if self.chat is None or view is None:
+            self.tui.notify("Nothing to regenerate yet: send a message first.")
+            return
+        if view.message.role == "assistant":
+            parent = view.message.parent_id
+            self.drop_views_from(view.message.id)
+        else:  # a question whose reply never started: answer it
+            parent = view.message.id
+        if parent is None:
+            self.tui.notify("Nothing to regenerate yet: send a message first.")
+            return
+        self._start_reply(model or self.model, parent)  # type: ignore[attr-defined]
+
     # -- selecting -----------------------------------------------------------
 
     def action_select_messages(self) -> None:
@@ -99,6 +150,12 @@ class Branches:
             return
         self.on_message_list_asked(MessageList.Asked(view, what, step))
 
+    def on_message_list_selected(self, event: MessageList.Selected) -> None:
+        """Another copy of the app may have added versions since the message was shown."""
+        event.stop()
+        self.mark_versions([event.view])
+        self.messages.refresh_bindings()
+
     def on_message_list_left(self, event: MessageList.Left) -> None:
         event.stop()
         self.focus_prompt()  # type: ignore[attr-defined]
@@ -114,7 +171,7 @@ class Branches:
                 return
             self.edit(view)
         elif event.what == "regenerate":
-            self.action_regenerate(view=view)  # type: ignore[attr-defined]
+            self.action_regenerate(view=view)
         elif event.what == "fork":
             self.run_worker(self.fork(view), group="fork", exit_on_error=False)  # type: ignore[attr-defined]
         elif event.what == "copy":
@@ -146,15 +203,18 @@ class Branches:
             return
         from .message_view import MessageView
 
+        # The widgets below keep their places: each shows the message of the new branch at its
+        # depth (mounting new ones would cost styles and a mount each); extra ones come or go.
         views = self.messages.views
-        index = views.index(view)
-        new_views = [MessageView(m) for m in tail]
-        if index > 0:
-            self.messages.mount_all(new_views, after=views[index - 1])
-        else:
-            self.messages.mount_all(new_views, before=view)
-        for gone in views[index:]:
+        old = views[views.index(view):]
+        for widget, message in zip(old, tail):
+            widget.show_message(message)
+        for gone in old[len(tail):]:
             gone.remove()
+        extra = [MessageView(m) for m in tail[len(old):]]
+        if extra:
+            self.messages.mount_all(extra)
+        new_views = [*old[: len(tail)], *extra]
         self.mark_versions(new_views)
         if new_views:
             self.messages.select(new_views[0])

@@ -357,34 +357,6 @@ class ChatPane(Branches, Vertical):
                 self.call_later(self.refresh_bindings)
                 self.post_message(self.Changed(self, finished=True))
 
-    def show_message(self, message_id: int) -> None:
-        """Scroll to a stored message, mounting it (and what follows) if it is not yet shown; a
-        message on another branch makes that branch current first."""
-        for view in self.messages.views:
-            if view.message.id == message_id:
-                break
-        else:
-            if self.chat is None:
-                return
-            store = self.tui.store
-            path = store.path_ids(self.leaf_id)
-            if message_id not in path:
-                try:
-                    self.leaf_id = store.set_current(self.chat.id, message_id)
-                except StoreError:
-                    return
-                path = store.path_ids(self.leaf_id)
-            at = path.index(message_id)
-            start = max(0, at - 2)
-            shown = store.path_to(self.leaf_id, limit=len(path) - start)
-            self.messages.show(shown, more_before=start > 0, follow=False)
-            self.mark_versions(self.messages.views)
-            self.show_idle_status()
-            self.call_after_refresh(self.show_message, message_id)
-            return
-        self.messages.release_anchor()
-        self.messages.scroll_to_widget(view, top=True, animate=False)
-
     # -- actions -------------------------------------------------------------
 
     def action_stop(self) -> None:
@@ -393,28 +365,6 @@ class ChatPane(Branches, Vertical):
             self.end_editing(restore_draft=True)
         elif self._worker is not None and self.is_streaming:
             self._worker.cancel()
-
-    def action_regenerate(self, model: str | None = None, view: MessageView | None = None) -> None:
-        """Another version of a reply (the last one, or ``view``), or a retry of a failed one.
-        The old reply stays, as a sibling: a keystroke away."""
-        if self.is_streaming:
-            self.tui.notify("An answer is still arriving: press escape to stop it first.", severity="warning")
-            return
-        views = self.messages.views
-        if view is None and views:
-            view = views[-1]
-        if self.chat is None or view is None:
-            self.tui.notify("Nothing to regenerate yet: send a message first.")
-            return
-        if view.message.role == "assistant":
-            parent = view.message.parent_id
-            self.drop_views_from(view.message.id)
-        else:  # a question whose reply never started: answer it
-            parent = view.message.id
-        if parent is None:
-            self.tui.notify("Nothing to regenerate yet: send a message first.")
-            return
-        self._start_reply(model or self.model, parent)
 
     def action_copy_reply(self) -> None:
         view = self._last_assistant_view()

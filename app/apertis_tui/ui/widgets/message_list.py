@@ -58,6 +58,13 @@ class MessageList(LayoutOnce, VerticalScroll):
             self.what = what
             self.step = step
 
+    class Selected(TextualMessage):
+        """A message was selected (its versions may have changed since it was shown)."""
+
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
     class Left(TextualMessage):
         """Selecting is over: the prompt should have the focus again."""
 
@@ -147,6 +154,7 @@ class MessageList(LayoutOnce, VerticalScroll):
             view.set_class(True, "-selected")
             self.release_anchor()
             self.scroll_to_widget(view, animate=False, immediate=True)
+            self.post_message(self.Selected(view))
         self.refresh_bindings()
 
     def action_select(self, step: int) -> None:

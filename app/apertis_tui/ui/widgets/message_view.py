@@ -96,13 +96,6 @@ class MessageView(LayoutOnce, Widget):
 
     def __init__(self, message: Message, *, streaming: bool = False) -> None:
         super().__init__(classes=f"-{message.role}")
-        self.message = message
-        self.body = RenderedBlocks(markdown=message.role == "assistant")
-        self.reasoning = RenderedBlocks(markdown=False)
-        self.reasoning_open = False
-        self.versions: tuple[int, int] | None = None  # (which, of how many) versions of this turn
-        self.streaming = streaming
-        self._live = streaming
         self._lines: list[Strip] = []
         self._style: Style | None = None
         # (id of a line, width) -> (that line, its drawn form). Holding the line keeps its id
@@ -112,6 +105,16 @@ class MessageView(LayoutOnce, Widget):
         self._dirty = True
         self._timer: Timer | None = None
         self._frame = MIN_FRAME
+        self._load(message, streaming)
+
+    def _load(self, message: Message, streaming: bool) -> None:
+        self.message = message
+        self.body = RenderedBlocks(markdown=message.role == "assistant")
+        self.reasoning = RenderedBlocks(markdown=False)
+        self.reasoning_open = False
+        self.versions: tuple[int, int] | None = None  # (which, of how many) versions of this turn
+        self.streaming = streaming
+        self._live = streaming
         if message.content:
             self.body.append(message.content)
         if message.reasoning:
@@ -119,6 +122,15 @@ class MessageView(LayoutOnce, Widget):
         if not streaming:
             self.body.close()
             self.reasoning.close()
+
+    def show_message(self, message: Message) -> None:
+        """Show another (finished) message in this widget: flipping to another version of a
+        turn reuses the widget, which is cheaper than a new one (styles, mounting)."""
+        self.set_class(False, f"-{self.message.role}")
+        self.set_class(True, f"-{message.role}")
+        self._load(message, streaming=False)
+        self._styled.clear()
+        self._invalidate(now=self.is_mounted)
 
     # -- feeding -------------------------------------------------------------
 
