@@ -282,7 +282,7 @@ class ApertisClient:
             raise reply.error
         return reply.completion()
 
-    async def chat(
+    def chat(
         self,
         model: str,
         messages: list[dict[str, Any]],
@@ -294,13 +294,11 @@ class ApertisClient:
     ) -> AsyncIterator[StreamEvent]:
         """The answer's events, streamed or (``stream=False``) all at once when it is whole;
         either way the last is :class:`Finish` or :class:`StreamError`."""
-        if stream:
-            events = self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
-            try:
-                async for event in events:
-                    yield event
-            finally:
-                await events.aclose()
-        else:
-            for event in await self._complete_events(model, messages, params, tools, tool_choice):
-                yield event
+        if stream:  # (not wrapped in another generator: a layer per event costs CPU on long answers)
+            return self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
+        return self._whole_chat(model, messages, params, tools, tool_choice)
+
+    async def _whole_chat(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
+                          tools: list[dict[str, Any]] | None, tool_choice: Any) -> AsyncIterator[StreamEvent]:
+        for event in await self._complete_events(model, messages, params, tools, tool_choice):
+            yield event

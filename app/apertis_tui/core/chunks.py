@@ -41,7 +41,9 @@ class ChunkInterpreter:
                                "Retry; if it keeps happening, the server is not OpenAI-compatible.")
             yield self.error(err)
             return
-        err = read_error(chunk)
+        # Most chunks carry no error: look only where one can be (see errors.read_error).
+        err = read_error(chunk) if ("error" in chunk or "base_resp" in chunk or "object" in chunk
+                                    and chunk["object"] == "error") else None
         choices = chunk.get("choices")
         if isinstance(choices, list) and err is None:  # an error chunk's text is not the answer's
             for choice in choices[:1]:  # we never ask for n > 1

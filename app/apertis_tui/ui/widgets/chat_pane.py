@@ -182,7 +182,8 @@ class ChatPane(Branches, Vertical):
         if self.chat is None:
             return []
         older = self.tui.store.path_to(self.leaf_id, before_depth=first.depth, limit=limit)
-        self.call_after_refresh(self.mark_versions, self.messages.views[: len(older)])
+        # Their "‹ 2/3 ›" once they are mounted (the list mounts them above the first one).
+        self.call_after_refresh(lambda: self.mark_versions(self.messages.views[: len(older)]))
         return older
 
     def refresh_title(self) -> None:
