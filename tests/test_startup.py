@@ -7,6 +7,7 @@ meanwhile must land in the prompt, in order, and Enter must send them.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from pathlib import Path
@@ -58,3 +59,17 @@ def test_keys_typed_at_the_first_frame_are_sent_in_order(tmp_path, fake_server):
         app.write(b"second\r")
         app.wait_until(lambda: user_messages(db) == ["first words", "second"], what="the second message stored")
         assert app.quit() == 0
+
+
+def test_the_app_quits_when_its_terminal_goes_away(tmp_path):
+    """A closed window or a dropped ssh connection: no SIGHUP reaches an app that is not the
+    terminal's foreground job, and its reads then return nothing at once, for ever. It must
+    notice and quit rather than spin."""
+    app = PtyApp("--db", str(tmp_path / "history.db"), "--config", str(tmp_path / "settings.toml"),
+                 env={"APERTIS_API_KEY": "k", "APERTIS_BASE_URL": "http://127.0.0.1:9/v1"})
+    try:
+        app.wait_for_text("ready")
+        os.close(app._master)  # the terminal hangs up
+        assert app.wait(timeout=15) == 129
+    finally:
+        app.close()

@@ -142,7 +142,7 @@ def _main(argv: list[str] | None) -> int:
         app.run()
     finally:
         store.close()
-    return 0
+    return app.return_code or 0  # 129: the terminal went away (ui/terminal_watch.py)
 
 
 if __name__ == "__main__":

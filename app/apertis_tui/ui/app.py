@@ -250,6 +250,9 @@ class ApertisApp(App[None]):
 
     def on_ready(self) -> None:
         first_frame_out(self)  # Textual posts Ready right after painting the first frame
+        from .terminal_watch import watch_terminal  # after the first frame: nothing of it is needed before
+
+        watch_terminal(self)
 
     async def _key_given(self, key: str | None) -> None:
         if key:
