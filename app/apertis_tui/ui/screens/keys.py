@@ -27,15 +27,15 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
     app = screen.app
     groups: dict[str, list[tuple[str, str]]] = {}
     seen: set[str] = set()
-    taken: set[str] = set()  # a key bound nearer the focus hides the same key further out
     chain = binding_chain(screen)  # focused widget first, the app last: as Textual uses it
     # Priority bindings win from the app inwards; the others from the focused widget outwards.
-    ordered = [(key, b) for _, bindings in reversed(chain) for key, b in bindings if b.priority]
-    ordered += [(key, b) for _, bindings in chain for key, b in bindings if not b.priority]
-    for key, binding in ordered:
-        if binding.id in seen or key in taken:
+    ordered = [(node, key, b) for node, bindings in reversed(chain) for key, b in bindings if b.priority]
+    ordered += [(node, key, b) for node, bindings in chain for key, b in bindings if not b.priority]
+    owner: dict[str, object] = {}  # key -> the node whose bindings of it are listed (one node may have
+    for node, key, binding in ordered:  # several for a key, each live at its own time: escape)
+        if binding.id in seen or owner.get(key, node) is not node:
             continue
-        taken.add(key)
+        owner[key] = node
         if not binding.id or not binding.description:
             continue
         seen.add(binding.id)

@@ -62,6 +62,8 @@ class ChatPane(Branches, Vertical):
     """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
 
     BINDINGS = [
+        Binding("escape", "cancel_edit", "Cancel edit", tooltip="Give back the draft the edit replaced",
+                id="chat.cancel_edit"),
         Binding("escape", "stop", "Stop", id="chat.stop"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
         Binding("f3", "copy_reply", "Copy", tooltip="Copy reply", id="chat.copy_reply"),
@@ -241,7 +243,9 @@ class ChatPane(Branches, Vertical):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop":
-            return self.is_streaming or self.editing is not None
+            return self.is_streaming and self.editing is None
+        if action == "cancel_edit":
+            return self.editing is not None
         if action in {"regenerate", "copy_reply"}:
             return True if self._last_assistant_view() is not None or action == "regenerate" else None
         return True
@@ -361,11 +365,12 @@ class ChatPane(Branches, Vertical):
     # -- actions -------------------------------------------------------------
 
     def action_stop(self) -> None:
-        """Escape: give the draft back when editing a message, else stop the answer arriving."""
+        if self._worker is not None and self.is_streaming:
+            self._worker.cancel()
+
+    def action_cancel_edit(self) -> None:
         if self.editing is not None:
             self.end_editing(restore_draft=True)
-        elif self._worker is not None and self.is_streaming:
-            self._worker.cancel()
 
     def action_copy_reply(self) -> None:
         view = self._last_assistant_view()
