@@ -199,3 +199,35 @@ async def test_another_instance_adds_a_branch_while_this_one_shows_the_chat(make
         await pilot.press("right")
         await wait_for(pilot, lambda: chat_pane.messages.views[-1].message.id == version.id, what="the other version")
         assert shown(app)[-1] == ("assistant", "gpt-4.1", (2, 2))
+
+
+async def test_r_home_end_and_the_palette_act_on_messages(make_app, fake_server):
+    from tests.test_model_picker import palette
+
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "one")
+        await reply_done(pilot)
+        await send(pilot, "two")
+        await reply_done(pilot)
+        chat_pane = pane(app)
+        await pilot.press("ctrl+up", "home")
+        assert chat_pane.messages.selected is chat_pane.messages.views[0]
+        await pilot.press("end", "up", "up", "r")  # regenerate the first reply, with the chat's model
+        await reply_done(pilot)
+        assert shown(app) == [("user", None, None), ("assistant", "gpt-4o", (2, 2))]
+        assert sent(fake_server) == [("user", "one")]
+        await palette(pilot, "Previous version", "Of the selected message, else the last reply")
+        await wait_for(pilot, lambda: len(chat_pane.messages.views) == 4, what="the first branch again")
+        assert [v.message.content for v in chat_pane.messages.views][2] == "two"
+        await palette(pilot, "Fork the chat here", "A new chat up to the selected message")
+        await wait_for(pilot, lambda: len(app.conversation.panes) == 2, what="the fork")
+        assert [m.content for m in app.store.messages(pane(app).chat.id)][0] == "one"
+
+
+async def test_the_user_agent_setting_reaches_the_server(make_app, fake_server):
+    app = make_app(APERTIS_USER_AGENT="my-client/2.0")
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hi")
+        await reply_done(pilot)
+    assert fake_server.chat_requests[-1]["headers"]["user-agent"] == "my-client/2.0"

@@ -50,6 +50,8 @@ class Branches:
         views = self.messages.views
         for at, view in enumerate(views):
             if view.message.id == message_id:
+                if self.messages.selected in views[at:]:
+                    self.messages.select(None)
                 for gone in views[at:]:
                     gone.remove()
                 return
@@ -134,7 +136,7 @@ class Branches:
         """The selected message, else the last one shown (of ``role``, if given): what the
         palette's message commands act on."""
         selected = self.messages.selected
-        if selected is not None and (role is None or selected.message.role == role):
+        if selected is not None and selected.is_attached and (role is None or selected.message.role == role):
             return selected
         for view in reversed(self.messages.views):
             if role is None or view.message.role == role:
