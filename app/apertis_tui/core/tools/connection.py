@@ -70,6 +70,7 @@ class ServerConnection:
         self._stopping = False
         self._running: list[str] = []  # tools being called now, to name in a death sentence
         self._died_during: str | None = None
+        self._stderr_task: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
@@ -176,7 +177,9 @@ class ServerConnection:
         # stderr goes through a pipe we read ourselves, so its last lines can be shown.
         read_fd, write_fd = os.pipe()
         stack.push_async_callback(self._drain_stderr)
-        asyncio.get_running_loop().create_task(self._read_stderr(read_fd))
+        # Held on self: a task nobody references can be collected mid-read, closing the pipe
+        # under the child (which then dies of SIGPIPE).
+        self._stderr_task = asyncio.get_running_loop().create_task(self._read_stderr(read_fd))
         errlog = open(write_fd, "w", closefd=True)  # noqa: SIM115 - closed below, once the child has it
         try:
             return await stack.enter_async_context(stdio_client(params, errlog=errlog))
