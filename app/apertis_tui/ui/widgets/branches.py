@@ -111,14 +111,13 @@ class Branches:
         if self.chat is None or view is None:
             self.tui.notify("Nothing to regenerate yet: send a message first.")
             return
-        if view.message.role == "assistant":
-            parent = view.message.parent_id
-            self.drop_views_from(view.message.id)
-        else:  # a question whose reply never started: answer it
-            parent = view.message.id
+        # A reply: another version beside it. A question whose reply never started: its answer.
+        parent = view.message.parent_id if view.message.role == "assistant" else view.message.id
         if parent is None:
             self.tui.notify("Nothing to regenerate yet: send a message first.")
             return
+        if view.message.role == "assistant":
+            self.drop_views_from(view.message.id)
         self._start_reply(model or self.model, parent)  # type: ignore[attr-defined]
 
     # -- selecting -----------------------------------------------------------
