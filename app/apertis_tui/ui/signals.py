@@ -8,22 +8,24 @@ pane, subscribed when it is mounted, brings its own title bar up to date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.types import Chat
 
 if TYPE_CHECKING:
-    from ..core.config import Settings
+    from ..core.settings.file import Settings
     from .widgets.chat_pane import ChatPane
 
 
-@dataclass(frozen=True)
 class ChatChanged:
-    """A stored chat changed outside its pane: ``chat`` as stored now, or None once deleted."""
+    """A stored chat changed outside its pane: ``chat`` as stored now, or None once deleted.
+    (A plain class: a dataclass costs ~0.5 ms to create, on the way to the first frame.)"""
 
-    chat_id: int
-    chat: Chat | None
+    __slots__ = ("chat_id", "chat")
+
+    def __init__(self, chat_id: int, chat: Chat | None) -> None:
+        self.chat_id = chat_id
+        self.chat = chat
 
 
 def follow_app_signals(pane: "ChatPane") -> None:

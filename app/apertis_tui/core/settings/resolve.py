@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Generic, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from .file import ConfigError, Settings
 from .validation import DEFAULT_BASE_URL, normalize_base_url, validate_base_url, validate_user_agent
 
-T = TypeVar("T")
 
-
-class Resolved(NamedTuple, Generic[T]):
+class Resolved(NamedTuple):  # read "Resolved[str]" as its value's type (Generic cost start-up time)
     """A setting's value in force and where it came from (a tuple: ``value, source = ...``)."""
 
-    value: T
+    value: Any
     source: str
 
 

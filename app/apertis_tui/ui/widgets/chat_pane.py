@@ -36,7 +36,6 @@ from .message_list import MessageList
 from .message_view import MessageView
 from ..pacing import STATUS_EVERY, YIELD_EVERY
 from .branches import Branches
-from .reply_saver import ReplySaver
 from .status_line import StatusLine, StreamStats
 
 if TYPE_CHECKING:
@@ -309,6 +308,7 @@ class ChatPane(Branches, Vertical):
     async def _reply(self, model: str, parent_id: int) -> None:
         from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
         from ...core.reply import ReplyAccumulator
+        from .reply_saver import ReplySaver  # (here: nothing of it is needed for the first frame)
 
         assert self.chat is not None
         app, chat = self.tui, self.chat
