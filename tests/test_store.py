@@ -659,3 +659,52 @@ def test_an_answer_another_running_instance_streams_is_not_taken_for_a_crash(tmp
     finally:
         other.kill()
         other.wait()
+
+
+def _call(call_id: str, name: str = "add", arguments: str = '{"a": 1}') -> dict:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def test_context_sends_tool_calls_with_their_results_in_order(history: History) -> None:
+    chat = history.create_chat("m")
+    cid = chat.id
+    history.add_message(cid, "user", "add things")
+    calling = history.start_assistant(cid, "m")
+    history.finish_message(calling.id, content="", status="complete", tool_calls=[_call("c1"), _call("c2")])
+    history.add_tool_result(cid, "c1", "2")
+    second = history.add_tool_result(cid, "c2", "", status="error", error="refused",)
+    assert (second.role, second.tool_call_id, second.error) == ("tool", "c2", "refused")
+    answer = history.start_assistant(cid, "m")
+    history.finish_message(answer.id, content="Both done.", status="complete")
+    assert history.context(cid) == [
+        {"role": "user", "content": "add things"},
+        {"role": "assistant", "content": None, "tool_calls": [_call("c1"), _call("c2")]},
+        {"role": "tool", "tool_call_id": "c1", "content": "2"},
+        {"role": "tool", "tool_call_id": "c2", "content": ""},
+        {"role": "assistant", "content": "Both done."},
+    ]
+    fork = history.fork_chat(cid, answer.id, "fork")  # the ids that tie them together are copied too
+    assert history.context(fork.id) == history.context(cid)
+
+
+def test_context_leaves_out_unanswered_calls_and_results_that_answer_nothing(history: History) -> None:
+    chat = history.create_chat("m")
+    cid = chat.id
+    history.add_message(cid, "user", "go")
+    calling = history.start_assistant(cid, "m")
+    history.finish_message(calling.id, content="Looking.", status="stopped", tool_calls=[_call("c1"), _call("c2")])
+    history.add_tool_result(cid, "c2", "only the second ran")
+    history.add_tool_result(cid, "c9", "answers no call")
+    history.add_message(cid, "user", "and now?")
+    assert history.context(cid) == [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": "Looking.", "tool_calls": [_call("c2")]},
+        {"role": "tool", "tool_call_id": "c2", "content": "only the second ran"},
+        {"role": "user", "content": "and now?"},
+    ]
+    bare = history.create_chat("m")
+    history.add_message(bare.id, "user", "go")
+    cut = history.start_assistant(bare.id, "m")  # stopped before any call ran: no calls are sent
+    history.finish_message(cut.id, content="", status="stopped", tool_calls=[_call("c1")])
+    history.add_message(bare.id, "user", "again")
+    assert history.context(bare.id) == [{"role": "user", "content": "go"}, {"role": "user", "content": "again"}]

@@ -156,6 +156,7 @@ class Message:
     tool_calls: list[dict[str, Any]] | None = None
     parent_id: int | None = None  # the message this one follows (None: the chat's first)
     depth: int = 1  # its place on its path: 1 for a first message
+    tool_call_id: str | None = None  # a tool's result: the call (of the assistant message before) it answers
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,8 @@ def _current_path(chat: Chat, messages: Sequence[Message]) -> tuple[list[Message
 
 def _message_markdown(message: Message, heading: str, *, after: str) -> list[str]:
     """One message as a section; ``after``: the line it follows (a blank one is not doubled)."""
-    who = "You" if message.role == "user" else (message.model or message.role)
+    who = {"user": "You", "tool": f"Tool result ({message.tool_call_id or 'no call id'})"}.get(
+        message.role, message.model or message.role)
     out = ([""] if after else []) + [f"{heading} {one_line(who, 120)}", ""]
     meta = [message.role]
     if message.model:
@@ -201,6 +202,7 @@ def _message_record(message: Message) -> dict[str, Any]:
         "ttft_ms": message.ttft_ms,
         "duration_ms": message.duration_ms,
         "tool_calls": message.tool_calls,
+        "tool_call_id": message.tool_call_id,
     }
 
 

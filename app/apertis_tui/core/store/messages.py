@@ -19,7 +19,7 @@ from .opening import HistoryFile, StoreError, now_iso
 
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
-    "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth"
+    "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth, tool_call_id"
 )
 #: "Below the chat's current leaf": where a message goes when no parent is named.
 CURRENT: Any = object()
@@ -81,6 +81,17 @@ class Messages(HistoryFile):
         """A user or system message, stored at once, below ``parent_id`` (by default the chat's
         current leaf; the parent of another version of a message makes a sibling of it)."""
         message = self._get_message(self._insert_message(chat_id, role, content, model, status, parent_id))
+        assert message is not None
+        return message
+
+    def add_tool_result(self, chat_id: int, tool_call_id: str, content: str, *, parent_id: int | None = CURRENT,
+                        status: str = "complete", error: str | None = None) -> Message:
+        """What a tool call gave back (or why it gave nothing: refused, failed, timed out; then
+        ``error`` says so and ``content`` is what the model is told), as a "tool" message."""
+        message_id = self._insert_message(chat_id, "tool", content, None, status, parent_id)
+        with self._write() as conn:
+            conn.execute("UPDATE messages SET tool_call_id = ?, error = ? WHERE id = ?", (tool_call_id, error, message_id))
+        message = self._get_message(message_id)
         assert message is not None
         return message
 
@@ -162,18 +173,22 @@ class Messages(HistoryFile):
 
     # -- what is sent ------------------------------------------------------
 
-    def context(self, chat_id: int, leaf_id: int | None = CURRENT) -> list[dict[str, str]]:
+    def context(self, chat_id: int, leaf_id: int | None = CURRENT) -> list[dict[str, Any]]:
         """The OpenAI ``messages`` to send for the next turn after ``leaf_id`` (by default the
-        chat's current leaf): the system prompt, then the user and assistant turns on the path
-        from the root to it, in one recursive query (O(depth)). Left out: a reply still
-        streaming, and anything without text (e.g. a failed reply). A reply that was stopped,
-        interrupted or cut keeps its partial text. Other branches are never sent.
+        chat's current leaf): the system prompt, then the turns on the path from the root to it,
+        in one recursive query (O(depth)). Other branches are never sent.
+
+        Left out: a reply still streaming, and anything without text (e.g. a failed reply). A
+        reply that was stopped, interrupted or cut keeps its partial text. Tool calls go with
+        the results that answer them, and only those: a call left unanswered (the turn was
+        stopped) is dropped from its message, and a result that answers no call is dropped,
+        since OpenAI-compatible servers refuse either.
         """
         chats = self._rows("SELECT system_prompt, current_id FROM chats WHERE id = ?", (chat_id,))
         if not chats:
             return []
         system_prompt, current = chats[0]
-        out: list[dict[str, str]] = []
+        out: list[dict[str, Any]] = []
         if system_prompt and system_prompt.strip():
             out.append({"role": "system", "content": system_prompt})
         leaf = current if leaf_id is CURRENT else leaf_id
@@ -182,9 +197,27 @@ class Messages(HistoryFile):
         rows = self._rows(
             "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, depth FROM messages WHERE id = ? "
             "UNION ALL SELECT m.id, m.parent_id, m.depth FROM messages m JOIN up ON m.id = up.parent_id) "
-            "SELECT role, content FROM messages WHERE id IN (SELECT id FROM up) "
-            "AND role IN ('user', 'assistant') AND status != 'streaming' ORDER BY depth",
+            "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE id IN (SELECT id FROM up) "
+            "AND role IN ('user', 'assistant', 'tool') AND status != 'streaming' ORDER BY depth",
             (leaf,),
         )
-        out.extend({"role": r["role"], "content": r["content"]} for r in rows if r["content"].strip())
+        at = 0
+        while at < len(rows):
+            row = rows[at]
+            at += 1
+            if row["role"] == "user":
+                if row["content"].strip():
+                    out.append({"role": "user", "content": row["content"]})
+            elif row["role"] == "assistant":
+                answers: dict[str, str] = {}  # the results right after it, by the call they answer
+                while at < len(rows) and rows[at]["role"] == "tool":
+                    answers.setdefault(rows[at]["tool_call_id"] or "", rows[at]["content"])
+                    at += 1
+                calls = [c for c in json.loads(row["tool_calls"] or "[]") if isinstance(c, dict) and c.get("id") in answers]
+                if calls:
+                    out.append({"role": "assistant", "content": row["content"] or None, "tool_calls": calls})
+                    out.extend({"role": "tool", "tool_call_id": c["id"], "content": answers[c["id"]]} for c in calls)
+                elif row["content"].strip():
+                    out.append({"role": "assistant", "content": row["content"]})
+            # (a tool result that follows no assistant message answers nothing: left out)
         return out

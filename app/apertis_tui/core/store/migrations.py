@@ -217,6 +217,13 @@ def m006_message_tree(db: "sqlite_utils.Database") -> None:
                  "WHERE status = 'superseded'")
 
 
+@migration
+def m007_tool_call_id(db: "sqlite_utils.Database") -> None:
+    # A tool's result is a message of role "tool" answering one call of the assistant message
+    # before it, named by the call's id (OpenAI refuses a tool message that answers no call).
+    db.execute("ALTER TABLE messages ADD COLUMN tool_call_id TEXT")
+
+
 # The names the database records; the released ones are pinned in tests/test_migrate.py.
 MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -21,7 +21,7 @@ WITH RECURSIVE up(id, parent_id, depth) AS (
 )
 """
 _COPIED = ("role, content, reasoning, model, status, error, created_at, finished_at, prompt_tokens, "
-           "completion_tokens, ttft_ms, duration_ms, tool_calls")
+           "completion_tokens, ttft_ms, duration_ms, tool_calls, tool_call_id")
 
 
 class Tree(HistoryFile):
