@@ -15,7 +15,7 @@ from .dialog import Dialog
 GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App",
           "messages": "A selected message (ctrl+up selects)"}
 # Keys that read better as one row: (first id, second id) -> what the two do.
-PAIRS = {("messages.up", "messages.down"): "Previous / next message (past the last: back to the prompt)",
+PAIRS = {("messages.up", "messages.down"): "Previous / next message (then the prompt)",
          ("messages.first", "messages.last"): "First / last message shown",
          ("messages.previous_version", "messages.next_version"): "Previous / next version of this turn"}
 EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
