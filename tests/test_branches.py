@@ -231,3 +231,33 @@ async def test_the_user_agent_setting_reaches_the_server(make_app, fake_server):
         await send(pilot, "hi")
         await reply_done(pilot)
     assert fake_server.chat_requests[-1]["headers"]["user-agent"] == "my-client/2.0"
+
+
+async def test_a_version_far_up_a_long_branch_shows_a_page_at_a_time(make_app, fake_server):
+    app = make_app()
+    store = app.store
+    chat = store.create_chat("gpt-4o", title="long")
+    first = store.add_message(chat.id, "user", "q1")
+    other = store.add_message(chat.id, "assistant", "the other version of a1")
+    parent = store.add_message(chat.id, "assistant", "a1", parent_id=first.id).id
+    for n in range(2, 61):  # 120 messages on the branch in view
+        parent = store.add_message(chat.id, "user", f"q{n}", parent_id=parent).id
+        parent = store.add_message(chat.id, "assistant", f"a{n}", parent_id=parent).id
+    async with app.run_test(size=SIZE) as pilot:
+        await app.open_chat(chat.id, other.id)  # a search hit in the other branch, far up
+        chat_pane = pane(app)
+        await wait_for(pilot, lambda: chat_pane.messages.views and chat_pane.messages.views[1].message.id == other.id,
+                       what="the other version")
+        assert len(chat_pane.messages.views) == 2 and not chat_pane.messages.more_after
+        await pilot.press("ctrl+up", "right")  # back to the long branch: a page of it, not 119 messages
+        await wait_for(pilot, lambda: len(chat_pane.messages.views) > 2, what="the long branch")
+        assert len(chat_pane.messages.views) == 1 + chat_pane.messages.PAGE and chat_pane.messages.more_after
+        assert chat_pane.messages.views[1].message.content == "a1"
+        await pilot.press("end", "down")  # past the last shown: the next page comes in
+        await wait_for(pilot, lambda: len(chat_pane.messages.views) > 1 + chat_pane.messages.PAGE, what="a page more")
+        await pilot.press("escape")
+        await send(pilot, "and the end?")  # the branch's end, with the new message
+        await reply_done(pilot)
+        assert [v.message.content for v in chat_pane.messages.views][-3:-1] == ["a60", "and the end?"]
+        assert not chat_pane.messages.more_after
+        assert len(sent(fake_server)) == 121 and sent(fake_server)[-2] == ("assistant", "a60")

@@ -27,11 +27,20 @@ _COPIED = ("role, content, reasoning, model, status, error, created_at, finished
 class Tree(HistoryFile):
     """The tree methods of ``History``."""
 
-    def path_to(self, leaf_id: int | None, *, before_depth: int | None = None, limit: int | None = None) -> list[Message]:
+    def path_to(self, leaf_id: int | None, *, before_depth: int | None = None, after_depth: int | None = None,
+                limit: int | None = None) -> list[Message]:
         """The messages from the root to ``leaf_id``, oldest first; with ``limit``, only the
-        ``limit`` deepest of those above ``before_depth`` (a page of a long path)."""
+        ``limit`` deepest of those above ``before_depth`` (a page of a long path), or, with
+        ``after_depth``, the ``limit`` first of those below it (the next page down)."""
         if leaf_id is None:
             return []
+        if after_depth is not None:
+            rows = self._rows(
+                f"{_UP} SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN "
+                "(SELECT id FROM up WHERE depth > ?) ORDER BY depth LIMIT ?",
+                (leaf_id, after_depth, limit if limit is not None else -1),
+            )
+            return [message_from_row(r) for r in rows]
         rows = self._rows(
             f"{_UP} SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN "
             "(SELECT id FROM up WHERE depth < ?) ORDER BY depth DESC LIMIT ?",

@@ -54,6 +54,7 @@ class Branches:
                     self.messages.select(None)
                 for gone in views[at:]:
                     gone.remove()
+                self.messages.more_after = False  # what comes next is the new end of the branch
                 return
 
     def branch_text(self) -> str:
@@ -88,10 +89,9 @@ class Branches:
                 except StoreError:
                     return
                 path = store.path_ids(self.leaf_id)
-            at = path.index(message_id)
-            start = max(0, at - 2)
-            shown = store.path_to(self.leaf_id, limit=len(path) - start)
-            self.messages.show(shown, more_before=start > 0, follow=False)
+            start = max(0, path.index(message_id) - 2)  # two messages above it, for context
+            shown = store.path_to(self.leaf_id, after_depth=start, limit=self.messages.PAGE)
+            self.messages.show(shown, more_before=start > 0, more_after=start + len(shown) < len(path), follow=False)
             self.mark_versions(self.messages.views)
             self.show_idle_status()
             self.call_after_refresh(self.show_message, message_id)
@@ -105,6 +105,8 @@ class Branches:
         if self.is_streaming:
             self.tui.notify("An answer is still arriving: press escape to stop it first.", severity="warning")
             return
+        if view is None and self.messages.more_after:
+            self.show_path()  # (the middle of the branch is shown: its last reply is the one meant)
         views = self.messages.views
         if view is None and views:
             view = views[-1]
@@ -198,7 +200,9 @@ class Branches:
                 return
             self.leaf_id = store.set_current(self.chat.id, versions[at])
             leaf = store.get_messages([self.leaf_id])[self.leaf_id]
-            tail = store.path_to(self.leaf_id, limit=leaf.depth - view.message.depth + 1)  # from the version down
+            # From the version down, a page at a time: a version far up a long branch must not
+            # mount (and render) everything below it at once.
+            tail = store.path_to(self.leaf_id, after_depth=view.message.depth - 1, limit=self.messages.PAGE)
         except (StoreError, ValueError, KeyError) as error:
             self.tui.notify(f"{error}", severity="error")
             return
@@ -216,6 +220,7 @@ class Branches:
         if extra:
             self.messages.mount_all(extra)
         new_views = [*old[: len(tail)], *extra]
+        self.messages.more_after = bool(tail) and tail[-1].depth < leaf.depth
         self.mark_versions(new_views)
         if new_views:
             self.messages.select(new_views[0])

@@ -107,7 +107,7 @@ class ChatPane(Branches, Vertical):
 
     def compose(self) -> ComposeResult:
         yield ChatTitle(id="chat-title", markup=False)
-        yield MessageList(load_older=self._load_older, id="messages")
+        yield MessageList(load_older=self._load_older, load_newer=self._load_newer, id="messages")
         yield StatusLine(id="status")
         if self._first_frame:
             yield PromptSlot(id="prompt-slot")
@@ -187,6 +187,13 @@ class ChatPane(Branches, Vertical):
         self.call_after_refresh(lambda: self.mark_versions(self.messages.views[: len(older)]))
         return older
 
+    def _load_newer(self, last: StoredMessage, limit: int) -> list[StoredMessage]:
+        if self.chat is None:
+            return []
+        newer = self.tui.store.path_to(self.leaf_id, after_depth=last.depth, limit=limit)
+        self.call_after_refresh(lambda: self.mark_versions(self.messages.views[-len(newer):] if newer else []))
+        return newer
+
     def refresh_title(self) -> None:
         """Redraw the title bar (title, model, own settings) and relabel the tab."""
         title = Text(chat_title(self.chat), style="bold")
@@ -264,6 +271,9 @@ class ChatPane(Branches, Vertical):
 
     def on_prompt_input_scroll_request(self, event: PromptInput.ScrollRequest) -> None:
         event.stop()
+        if event.pages == 0 and self.messages.more_after:  # "the newest message": it is not mounted yet
+            self.show_path()
+            return
         self.messages.page(event.pages)
 
     def send(self, text: str) -> bool:
@@ -292,10 +302,13 @@ class ChatPane(Branches, Vertical):
             self.end_editing()
             self.drop_views_from(edited.id)
         self.leaf_id = message.id
-        view = self.messages.add(message)
-        if edited is not None:
-            self.mark_versions([view])
-        self.messages.jump_to_end()
+        if self.messages.more_after:  # the middle of the branch is shown: its end, with the new message
+            self.show_path()
+        else:
+            view = self.messages.add(message)
+            if edited is not None:
+                self.mark_versions([view])
+            self.messages.jump_to_end()
         self._start_reply(self.model, message.id)
         return True
 

@@ -1,5 +1,6 @@
 """The scrolling list of messages. It follows a streaming answer (Textual's anchor) until the
-user scrolls up, and mounts older messages only when the user scrolls near the top.
+user scrolls up, and mounts older messages only when the user scrolls near the top (and newer
+ones near the bottom, when it shows the middle of a long branch: after flipping a version far up).
 
 Focused, it is where messages are selected, all by keyboard: the selected message is marked,
 and what is asked of it (another version, edit, regenerate, fork, copy) is announced with a
@@ -20,6 +21,8 @@ from .message_view import MessageView
 
 #: Loads up to ``limit`` messages of the path before ``first`` (oldest first).
 OlderLoader = Callable[[Message, int], Sequence[Message]]
+#: Loads up to ``limit`` messages of the path after ``last`` (oldest first).
+NewerLoader = Callable[[Message, int], Sequence[Message]]
 
 
 class MessageList(LayoutOnce, VerticalScroll):
@@ -68,7 +71,8 @@ class MessageList(LayoutOnce, VerticalScroll):
     class Left(TextualMessage):
         """Selecting is over: the prompt should have the focus again."""
 
-    def __init__(self, *, load_older: OlderLoader | None = None, **kwargs) -> None:
+    def __init__(self, *, load_older: OlderLoader | None = None, load_newer: NewerLoader | None = None,
+                 **kwargs) -> None:
         # "-empty": no scroll bar gutter but as wide a padding, until the first message. An
         # empty chat is what the app's first frame usually shows, and a scroll bar there is a
         # widget more to import and draw (~3 ms of the start) for a list that cannot scroll.
@@ -76,6 +80,8 @@ class MessageList(LayoutOnce, VerticalScroll):
         super().__init__(**kwargs)
         self._load_older = load_older
         self._no_more_older = load_older is None
+        self._load_newer = load_newer
+        self.more_after = False  # the newest message of the branch is not mounted yet
         self.can_focus = True
         self.selected: MessageView | None = None
 
@@ -92,10 +98,12 @@ class MessageList(LayoutOnce, VerticalScroll):
         self.mount(view)
         return view
 
-    def show(self, messages: Sequence[Message], *, more_before: bool, follow: bool = True) -> None:
+    def show(self, messages: Sequence[Message], *, more_before: bool, more_after: bool = False,
+             follow: bool = True) -> None:
         """Replace the contents with ``messages`` (a chat's newest page, or from a given message)."""
         self.remove_children()
         self._no_more_older = not more_before or self._load_older is None
+        self.more_after = more_after and self._load_newer is not None
         self.set_class(not messages, "-empty")
         if messages:
             self.mount_all([MessageView(m) for m in messages])
@@ -124,6 +132,20 @@ class MessageList(LayoutOnce, VerticalScroll):
         super().watch_scroll_y(old, new)
         if new <= 2 and new < old and not self._no_more_older:
             self.call_later(self._mount_older)
+        if self.more_after and new > old and new >= self.max_scroll_y - 2:
+            self.call_later(self.mount_newer)
+
+    def mount_newer(self) -> list[MessageView]:
+        """The next page of the branch below the last message shown, mounted; what was mounted."""
+        views = self.views
+        if self._load_newer is None or not views or not self.more_after:
+            return []
+        newer = list(self._load_newer(views[-1].message, self.PAGE))
+        self.more_after = len(newer) >= self.PAGE
+        mounted = [MessageView(m) for m in newer]
+        if mounted:
+            self.mount_all(mounted)
+        return mounted
 
     def _mount_older(self) -> None:
         views = self.views
@@ -166,7 +188,10 @@ class MessageList(LayoutOnce, VerticalScroll):
             self.select(views[-1])
             return
         at = views.index(self.selected) + step
-        if at >= len(views):  # down past the last: back to typing
+        if at >= len(views):  # down past the last: the next page of the branch, or back to typing
+            if self.more_after and self.mount_newer():
+                self.select(self.views[at])
+                return
             self.action_leave()
             return
         if at < 0:
