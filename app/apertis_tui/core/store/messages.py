@@ -199,25 +199,27 @@ class Messages(HistoryFile):
             "UNION ALL SELECT m.id, m.parent_id, m.depth FROM messages m JOIN up ON m.id = up.parent_id) "
             "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE id IN (SELECT id FROM up) "
             "AND role IN ('user', 'assistant', 'tool') AND status != 'streaming' ORDER BY depth",
-            (leaf,),
+            (leaf,), named=False,
         )
-        at = 0
-        while at < len(rows):
-            row = rows[at]
+        at, count = 0, len(rows)  # (role, content, tool_calls, tool_call_id) tuples
+        while at < count:
+            role, content, tool_calls, _ = rows[at]
             at += 1
-            if row["role"] == "user":
-                if row["content"].strip():
-                    out.append({"role": "user", "content": row["content"]})
-            elif row["role"] == "assistant":
-                answers: dict[str, str] = {}  # the results right after it, by the call they answer
-                while at < len(rows) and rows[at]["role"] == "tool":
-                    answers.setdefault(rows[at]["tool_call_id"] or "", rows[at]["content"])
-                    at += 1
-                calls = [c for c in json.loads(row["tool_calls"] or "[]") if isinstance(c, dict) and c.get("id") in answers]
+            if role == "user":
+                if content.strip():
+                    out.append({"role": "user", "content": content})
+            elif role == "assistant":
+                calls = []
+                if tool_calls:
+                    answers: dict[str, str] = {}  # the results right after it, by the call they answer
+                    while at < count and rows[at][0] == "tool":
+                        answers.setdefault(rows[at][3] or "", rows[at][1])
+                        at += 1
+                    calls = [c for c in json.loads(tool_calls) if isinstance(c, dict) and c.get("id") in answers]
                 if calls:
-                    out.append({"role": "assistant", "content": row["content"] or None, "tool_calls": calls})
+                    out.append({"role": "assistant", "content": content or None, "tool_calls": calls})
                     out.extend({"role": "tool", "tool_call_id": c["id"], "content": answers[c["id"]]} for c in calls)
-                elif row["content"].strip():
-                    out.append({"role": "assistant", "content": row["content"]})
-            # (a tool result that follows no assistant message answers nothing: left out)
+                elif content.strip():
+                    out.append({"role": "assistant", "content": content})
+            # (a tool result that follows no call of the message before it answers nothing: left out)
         return out

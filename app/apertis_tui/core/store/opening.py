@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from ..pathtext import home_relative
 from .migrations import MIGRATION_NAMES, applied_names, migrate
@@ -233,8 +233,11 @@ class HistoryFile:
                 conn.rollback()
                 raise
 
-    def _rows(self, sql: str, params: tuple | list = ()) -> list[sqlite3.Row]:
+    def _rows(self, sql: str, params: tuple | list = (), *, named: bool = True) -> list[Any]:
+        """The rows of a query: ``sqlite3.Row`` (read by column name), or plain tuples with
+        ``named=False``, which are cheaper for a hot loop over many rows."""
         with self._guard() as conn:
             cursor = conn.cursor()
-            cursor.row_factory = sqlite3.Row
+            if named:
+                cursor.row_factory = sqlite3.Row
             return cursor.execute(sql, params).fetchall()
