@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,12 +65,37 @@ def test_keys_typed_at_the_first_frame_are_sent_in_order(tmp_path, fake_server):
 def test_the_app_quits_when_its_terminal_goes_away(tmp_path):
     """A closed window or a dropped ssh connection: no SIGHUP reaches an app that is not the
     terminal's foreground job, and its reads then return nothing at once, for ever. It must
-    notice and quit rather than spin."""
-    app = PtyApp("--db", str(tmp_path / "history.db"), "--config", str(tmp_path / "settings.toml"),
-                 env={"APERTIS_API_KEY": "k", "APERTIS_BASE_URL": "http://127.0.0.1:9/v1"})
+    notice and quit rather than spin.
+
+    Its own pty, read from this thread: while another thread is blocked reading the master,
+    closing it does not hang the terminal up (the read keeps the file open)."""
+    import pty
+    import select
+    import subprocess
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "APERTIS_API_KEY": "k", "APERTIS_BASE_URL": "http://127.0.0.1:9/v1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apertis_tui", "--db", str(tmp_path / "history.db"), "--config",
+         str(tmp_path / "settings.toml")], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
+    os.close(slave)
     try:
-        app.wait_for_text("ready")
-        os.close(app._master)  # the terminal hangs up
-        assert app.wait(timeout=15) == 129
+        def until(what: bytes) -> None:
+            seen, deadline = b"", time.monotonic() + 30
+            while what not in seen:
+                assert time.monotonic() < deadline, f"no {what!r} from the app: {seen[-500:]!r}"
+                if select.select([master], [], [], 0.1)[0]:
+                    seen += os.read(master, 65536)
+
+        until(b"ready")
+        os.write(master, b"qzx")
+        until(b"qzx")  # the real prompt is in, so the app's Ready has run: it watches its terminal
+        os.close(master)  # the terminal hangs up
+        master = -1
+        assert process.wait(timeout=15) == 129
     finally:
-        app.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        if master >= 0:
+            os.close(master)

@@ -27,6 +27,10 @@ _LINE_LIMIT = 500  # a line of stderr kept for the user, in characters
 _STOP_LIMIT = 15.0  # the SDK's own shutdown is bounded (~7 s at worst); past this, cancel
 
 
+
+def _seconds(value: float) -> str:
+    return f"{value:g} second{'' if value == 1 else 's'}"
+
 class ServerState(str, Enum):
     STARTING = "starting"
     READY = "ready"
@@ -229,7 +233,7 @@ class ServerConnection:
             return f"The tool server '{name}' could not start: '{one_line(command)}' is not allowed to run."
         if isinstance(error, TimeoutError):
             return (
-                f"The tool server '{name}' did not answer within {self.start_timeout:g} seconds of starting "
+                f"The tool server '{name}' did not answer within {_seconds(self.start_timeout)} of starting "
                 f"(it never replied to initialize)."
             )
         if _is_closed(error) and command is not None:
@@ -265,7 +269,7 @@ class ServerConnection:
                 return await session.call_tool(tool, arguments)
         except TimeoutError:
             raise CallFailed(
-                f"The tool {tool} (server '{self.name}') did not finish within {timeout:g} seconds and was stopped."
+                f"The tool {tool} (server '{self.name}') did not finish within {_seconds(timeout)} and was stopped."
             ) from None
         except asyncio.CancelledError:
             raise
