@@ -185,7 +185,7 @@ MATRIX = [
     ("test/err-403-cloudflare", "refused this client (403, error code 1010); your key was not checked.",
      "set user_agent in the settings file (or APERTIS_USER_AGENT)", False),
     ("test/err-context", "The conversation is too long for test/err-context (400): This model's maximum context",
-     "Start a new chat (ctrl+n), or pick a model with a longer context (ctrl+o).", False),
+     "fork a shorter one from an earlier message (ctrl+up, then f)", False),
     ("test/err-403", "The server refused the request (403)", "Check that your key may use this model.", False),
     ("test/err-404", "Model test/err-404 is not available with your key (404): The model", "Pick another with ctrl+o.",
      False),

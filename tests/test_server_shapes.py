@@ -226,6 +226,7 @@ def test_context_too_long_has_its_own_sentence_and_remedies(status: int, body: A
     assert err.kind == "context_length" and not err.retryable
     assert err.message.startswith("The conversation is too long for tiny-model")
     assert "new chat (ctrl+n)" in err.hint and "longer context (ctrl+o)" in err.hint
+    assert "fork a shorter one from an earlier message (ctrl+up, then f)" in err.hint
 
 
 def test_context_too_long_inside_a_stream() -> None:

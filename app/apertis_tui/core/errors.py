@@ -204,7 +204,8 @@ def classify(status: int | None, body: ErrorBody | None, *, text: str = "", head
         return done(blocked)
     if _CONTEXT_WORDS.search(words):
         return done(ApiError("context_length", f"The conversation is too long for {name}{st}{said}",
-                             "Start a new chat (ctrl+n), or pick a model with a longer context (ctrl+o).",
+                             "Start a new chat (ctrl+n), fork a shorter one from an earlier message (ctrl+up, "
+                             "then f), or pick a model with a longer context (ctrl+o).",
                              status=status))
     quota_code = bool(codes & _QUOTA_CODES)
     if status == 402 or quota_code or (status in (None, 401, 403) and _QUOTA_WORDS.search(words)):
