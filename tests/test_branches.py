@@ -132,8 +132,20 @@ async def test_a_search_hit_in_another_branch_opens_that_branch(make_app, fake_s
         await reply_done(pilot)
         contents = lambda: [v.message.content for v in chat_pane.messages.views]  # noqa: E731
         assert contents()[0] == "tell me about zebras"
-        hit = next(h for h in app.store.search("aardvarks") if h.message_id is not None)
-        await app.open_chat(chat_pane.chat.id, hit.message_id)
+        # ctrl+r, type, the hit on the message (not the title's), enter: as a user finds it.
+        from apertis_tui.ui.screens.history import HistoryScreen
+
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), what="the history")
+        screen = app.screen
+        await pilot.press(*"aardvarks")
+        await wait_for(pilot, lambda: screen.query_text == "aardvarks" and screen.rows, what="the hits")
+        for _ in range(5):
+            if screen.current is not None and screen.current.message_id is not None:
+                break
+            await pilot.press("down")
+        assert screen.current.message_id is not None and "aardvarks" in screen.current.hit.snippet
+        await pilot.press("enter")
         await wait_for(pilot, lambda: contents()[:1] == ["tell me about aardvarks"], what="the other branch")
         assert app.store.get_chat(chat_pane.chat.id).current_id == chat_pane.leaf_id
         assert shown(app)[0] == ("user", None, (1, 2))
