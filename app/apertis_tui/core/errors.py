@@ -11,6 +11,7 @@ sentence always carries the server's words where they say more than the status d
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -236,11 +237,9 @@ def classify(status: int | None, body: ErrorBody | None, *, text: str = "", head
 
 
 def parse_json(text: str) -> Any:
-    """``text`` as JSON, or None."""
-    import json
-
+    """``text`` as JSON, or None (an empty text too). Called for every chunk of a stream."""
     try:
-        return json.loads(text) if text.strip() else None
+        return json.loads(text)
     except ValueError:
         return None
 

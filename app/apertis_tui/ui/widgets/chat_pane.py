@@ -172,11 +172,11 @@ class ChatPane(Branches, Vertical):
         self._loaded = True
         self.show_path()
 
-    def show_path(self, *, follow: bool = True) -> None:
+    def show_path(self) -> None:
         """Show (again) the newest page of the path to ``leaf_id``."""
         if self.chat is not None:
             page = self.tui.store.path_to(self.leaf_id, limit=MessageList.PAGE)
-            self.messages.show(page, more_before=bool(page) and page[0].depth > 1, follow=follow)
+            self.messages.show(page, more_before=bool(page) and page[0].depth > 1)
             self.mark_versions(self.messages.views)
 
     def _load_older(self, first: StoredMessage, limit: int) -> list[StoredMessage]:
