@@ -96,8 +96,9 @@ def test_accessor_reads_settings_extra(tmp_path):
         ({"mcp": {"servers": {"s": {"url": 1}}}}, "mcp.servers.s: url must be a string"),
         ({"mcp": {"servers": {"s": {"url": "http://a", "headers": {"A": 1}}}}}, "mcp.servers.s: headers must be a table"),
         ({"mcp": {"servers": {"s": {"url": "http://a", "args": []}}}}, "mcp.servers.s: args belongs to a stdio"),
-        ({"tools": False}, "tools must be a table: write enabled = false under [tools]"),
-        ({"tools": 3}, "tools must be a table"),
+        ({"tools": 3}, "tools must be true, false or a table"),
+        ({"tools": {"disabled": "files/x"}}, 'tools.disabled must be a list of "server/tool" names'),
+        ({"tools": {"disabled": ["no-slash"]}}, 'tools.disabled must be a list of "server/tool" names'),
         ({"tools": {"enabled": "yes"}}, "tools.enabled must be true or false"),
         ({"tools": {"timeout": 0}}, "tools.timeout must be a positive number"),
         ({"tools": {"timeout": True}}, "tools.timeout must be a positive number"),
@@ -145,3 +146,14 @@ def test_importing_the_package_and_parsing_does_not_import_mcp():
         "assert 'textual' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd="app")
+
+
+def test_tools_false_is_the_short_spelling_of_enabled_false():
+    document = {"tools": False, "mcp": {"servers": {"calc": {"command": "x"}}}}
+    config = parse_tools_config(document)
+    assert config.enabled is False and [s.name for s in config.servers] == ["calc"]
+
+
+def test_disabled_tools_are_read_as_server_and_tool():
+    config = parse_tools_config({"tools": {"disabled": ["files/write_file", "web/a/b"]}})
+    assert config.disabled == {("files", "write_file"), ("web", "a/b")}

@@ -112,6 +112,51 @@ class ApiError(Exception):
 
 
 # ---------------------------------------------------------------------------
+# A chat's tools
+
+#: tool_choice values besides a named tool.
+TOOL_CHOICES = ("auto", "none", "required")
+
+
+@dataclass(frozen=True)
+class ChatTools:
+    """A chat's own tool settings. ``enabled`` None follows the settings' default; ``choice``
+    is auto, none, required or the name of one tool (as the model sees it); ``always`` holds
+    the tools the user allowed for good in this chat, as ``server/tool``."""
+
+    enabled: bool | None = None
+    choice: str = "auto"
+    always: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.enabled is not None:
+            out["enabled"] = self.enabled
+        if self.choice != "auto":
+            out["choice"] = self.choice
+        if self.always:
+            out["always"] = list(self.always)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "ChatTools":
+        """Tolerant: a value this version does not understand falls back to its default."""
+        if not isinstance(data, dict):
+            return cls()
+        enabled = data.get("enabled")
+        choice = data.get("choice")
+        always = data.get("always")
+        return cls(
+            enabled=enabled if isinstance(enabled, bool) else None,
+            choice=choice if isinstance(choice, str) and choice else "auto",
+            always=tuple(a for a in always if isinstance(a, str)) if isinstance(always, list) else (),
+        )
+
+    def is_on(self, default: bool) -> bool:
+        return default if self.enabled is None else self.enabled
+
+
+# ---------------------------------------------------------------------------
 # Stored history
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -119,9 +164,11 @@ Role = Literal["system", "user", "assistant", "tool"]
 #: Message status: a user message is "complete" when stored. An assistant message is
 #: "streaming" while it arrives, then "complete", "stopped" (the user pressed escape),
 #: "error" (the request failed; ``error`` says why) or "interrupted" (the app died while
-#: streaming; set at the next start). Other versions of a turn are siblings in the tree, not
+#: streaming; set at the next start). A "tool" message is "complete" (the tool answered),
+#: "error" (it failed, timed out or could not run), "refused" (the user said no) or "stopped"
+#: (the user stopped the call or the turn). Other versions of a turn are siblings in the tree, not
 #: a status (the "superseded" of older histories became that in migration m006).
-MessageStatus = Literal["streaming", "complete", "stopped", "error", "interrupted"]
+MessageStatus = Literal["streaming", "complete", "stopped", "error", "interrupted", "refused"]
 
 
 @dataclass
@@ -135,6 +182,7 @@ class Chat:
     params: ChatParams = field(default_factory=ChatParams)
     archived: bool = False
     current_id: int | None = None  # the leaf of the path shown and sent (None: no messages yet)
+    tools: ChatTools = field(default_factory=ChatTools)
 
 
 @dataclass
@@ -143,7 +191,7 @@ class Message:
     chat_id: int
     role: Role
     content: str
-    model: str | None
+    model: str | None  # who wrote it: a reply's model; for a tool result, "server/tool"
     status: MessageStatus
     created_at: str
     reasoning: str = ""

@@ -7,10 +7,10 @@ import sqlite3
 from typing import Any, NamedTuple
 
 from ..text import clean
-from ..types import Chat, ChatParams
+from ..types import Chat, ChatParams, ChatTools
 from .opening import HistoryFile, now_iso
 
-CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at, current_id"
+CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at, current_id, tools"
 _UNSET: Any = object()  # "not given", where None is a meaningful value
 
 
@@ -27,6 +27,7 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
         params=ChatParams.from_dict(json.loads(row["params"] or "{}")),
         archived=bool(row["archived"]),
         current_id=row["current_id"],
+        tools=ChatTools.from_dict(json.loads(row["tools"])) if row["tools"] else ChatTools(),
     )
 
 
@@ -59,14 +60,16 @@ class Chats(HistoryFile):
         title: str = "",
         system_prompt: str | None = None,
         params: ChatParams | None = None,
+        tools: ChatTools | None = None,
     ) -> Chat:
         now = now_iso()
         params_json = json.dumps((params or ChatParams()).as_dict())
+        tools_json = json.dumps(tools.as_dict()) if tools is not None and tools.as_dict() else None
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO chats (title, model, system_prompt, params, archived, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, 0, ?, ?)",
-                (title, model, system_prompt, params_json, now, now),
+                "INSERT INTO chats (title, model, system_prompt, params, archived, created_at, updated_at, tools) "
+                "VALUES (?, ?, ?, ?, 0, ?, ?, ?)",
+                (title, model, system_prompt, params_json, now, now, tools_json),
             )
             chat_id = int(cursor.lastrowid)
         chat = self.get_chat(chat_id)
@@ -134,7 +137,7 @@ class Chats(HistoryFile):
         models: dict[int, list[str]] = {}
         for r in self._rows(
             f"SELECT chat_id, model, min(id) AS first FROM messages WHERE chat_id IN ({marks}) "
-            "AND model IS NOT NULL AND model != '' "
+            "AND role = 'assistant' AND model IS NOT NULL AND model != '' "
             "GROUP BY chat_id, model ORDER BY chat_id, first",
             ids,
         ):
@@ -149,6 +152,7 @@ class Chats(HistoryFile):
         system_prompt: str | None = _UNSET,
         params: ChatParams | None = None,
         archived: bool | None = None,
+        tools: ChatTools | None = None,
     ) -> Chat | None:
         """Change only the given settings; returns the chat (None if it does not exist).
 
@@ -164,6 +168,8 @@ class Chats(HistoryFile):
             changes["params"] = json.dumps(params.as_dict())
         if changes:
             changes["updated_at"] = now_iso()
+        if tools is not None:  # (not activity: the chat keeps its place in the history list)
+            changes["tools"] = json.dumps(tools.as_dict()) if tools.as_dict() else None
         if archived is not None:
             changes["archived"] = int(archived)
         if changes:

@@ -85,12 +85,15 @@ class Messages(HistoryFile):
         return message
 
     def add_tool_result(self, chat_id: int, tool_call_id: str, content: str, *, parent_id: int | None = CURRENT,
-                        status: str = "complete", error: str | None = None) -> Message:
+                        status: str = "complete", error: str | None = None, tool: str | None = None,
+                        duration_ms: int | None = None) -> Message:
         """What a tool call gave back (or why it gave nothing: refused, failed, timed out; then
-        ``error`` says so and ``content`` is what the model is told), as a "tool" message."""
-        message_id = self._insert_message(chat_id, "tool", content, None, status, parent_id)
+        ``error`` says so and ``content`` is what the model is told), as a "tool" message.
+        ``tool`` (``server/tool``) goes where a reply keeps its model: who wrote it."""
+        message_id = self._insert_message(chat_id, "tool", content, tool, status, parent_id)
         with self._write() as conn:
-            conn.execute("UPDATE messages SET tool_call_id = ?, error = ? WHERE id = ?", (tool_call_id, error, message_id))
+            conn.execute("UPDATE messages SET tool_call_id = ?, error = ?, duration_ms = ?, finished_at = ? "
+                         "WHERE id = ?", (tool_call_id, error, duration_ms, now_iso(), message_id))
         message = self._get_message(message_id)
         assert message is not None
         return message

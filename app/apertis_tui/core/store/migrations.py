@@ -224,6 +224,13 @@ def m007_tool_call_id(db: "sqlite_utils.Database") -> None:
     db.execute("ALTER TABLE messages ADD COLUMN tool_call_id TEXT")
 
 
+@migration
+def m008_chat_tools(db: "sqlite_utils.Database") -> None:
+    # A chat's own tool settings (on/off, tool_choice, tools always allowed) as JSON; NULL
+    # follows the settings' defaults.
+    db.execute("ALTER TABLE chats ADD COLUMN tools TEXT")
+
+
 # The names the database records; the released ones are pinned in tests/test_migrate.py.
 MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -21,9 +21,10 @@ not know) and from an optional JSON file in the ``mcpServers`` format other clie
     max_result_bytes = 32768 # what a result may send back to the model (UTF-8 bytes)
     max_rounds = 10          # tool rounds in one turn before the turn is stopped
     start_timeout = 20       # seconds a server has to answer ``initialize``
+    disabled = ["files/write_file"]  # tools switched off on the tools screen (server/tool)
 
-The one spelling that turns tools off is ``[tools] enabled = false`` (a top-level
-``tools = false`` is refused with a sentence saying so: ``tools`` is the table).
+Tools are turned off for new chats by ``[tools] enabled = false`` or, shorter, a top-level
+``tools = false`` (then every other key keeps its default).
 The JSON file holds ``{"mcpServers": {NAME: {"command", "args", "env", "cwd"} | {"url",
 "headers"}}}``; keys other clients add there (``type``, ``disabled``, ``alwaysAllow``...) are
 tolerated, ``"disabled": true`` skips the entry, and a TOML server wins over a JSON one of
@@ -76,6 +77,7 @@ class ToolsConfig:
     max_result_bytes: int = DEFAULT_MAX_RESULT_BYTES
     max_rounds: int = DEFAULT_MAX_ROUNDS
     start_timeout: float = DEFAULT_START_TIMEOUT
+    disabled: frozenset[tuple[str, str]] = frozenset()  # (server, tool) switched off
 
     def server(self, name: str) -> ServerConfig | None:
         return next((server for server in self.servers if server.name == name), None)
@@ -213,15 +215,14 @@ def parse_tools_config(extra: Mapping[str, Any], *, base_dir: Path | None = None
         for server in _toml_servers(extra["mcp"]):
             servers[server.name] = server  # the settings file wins over the shared JSON file
     table = extra.get("tools", {})
-    if isinstance(table, bool):
-        raise ToolConfigError("tools must be a table: write enabled = false under [tools] to turn tools off.")
+    if isinstance(table, bool):  # tools = false: the short spelling of [tools] enabled = false
+        table = {"enabled": table}
     if not isinstance(table, Mapping):
-        raise ToolConfigError("tools must be a table ([tools]).")
-    unknown = sorted(set(table) - {"enabled", "timeout", "max_result_bytes", "max_rounds", "start_timeout"})
+        raise ToolConfigError("tools must be true, false or a table ([tools]).")
+    known = ("enabled", "timeout", "max_result_bytes", "max_rounds", "start_timeout", "disabled")
+    unknown = sorted(set(table) - set(known))
     if unknown:
-        raise ToolConfigError(
-            f"tools: unknown key {unknown[0]!r} (known: enabled, timeout, max_result_bytes, max_rounds, start_timeout)."
-        )
+        raise ToolConfigError(f"tools: unknown key {unknown[0]!r} (known: {', '.join(known)}).")
     enabled = table.get("enabled", bool(servers))
     if not isinstance(enabled, bool):
         raise ToolConfigError("tools.enabled must be true or false.")
@@ -232,7 +233,15 @@ def parse_tools_config(extra: Mapping[str, Any], *, base_dir: Path | None = None
         max_result_bytes=_positive(table, "max_result_bytes", DEFAULT_MAX_RESULT_BYTES, whole=True),
         max_rounds=_positive(table, "max_rounds", DEFAULT_MAX_ROUNDS, whole=True),
         start_timeout=_positive(table, "start_timeout", DEFAULT_START_TIMEOUT, whole=False),
+        disabled=_disabled(table.get("disabled", [])),
     )
+
+
+def _disabled(value: Any) -> frozenset[tuple[str, str]]:
+    """``["server/tool", ...]`` as (server, tool) pairs (a tool's own name may hold "/")."""
+    if not isinstance(value, list) or not all(isinstance(item, str) and "/" in item for item in value):
+        raise ToolConfigError('tools.disabled must be a list of "server/tool" names.')
+    return frozenset(tuple(item.split("/", 1)) for item in value)  # type: ignore[misc]
 
 
 def tools_config(settings: Any, config_path: Path | None = None) -> ToolsConfig:

@@ -41,7 +41,8 @@ class ToolHub:
         self.on_change = on_change
         self._connections: dict[str, ServerConnection] = {}
         self._by_safe_name: dict[str, ToolInfo] = {}
-        self._disabled: set[tuple[str, str]] = set()  # (server, tool): switched off by the user
+        # (server, tool) switched off by the user: from the settings, then the tools screen.
+        self._disabled: set[tuple[str, str]] = set(config.disabled)
         # Every name a tool was offered under, and its server: a call to a tool whose server
         # has since failed is told so, not told the tool does not exist.
         self._offered: dict[str, str] = {}
@@ -87,6 +88,7 @@ class ToolHub:
         stopped, new ones started; untouched servers keep running."""
         old = self._connections
         self.config = config
+        self._disabled = set(config.disabled)
         self._connections = {}
         stale = []
         for server in config.servers:
@@ -99,7 +101,8 @@ class ToolHub:
                 self._connections[server.name] = self._connection(server)
         stale.extend(old.values())
         await asyncio.gather(*(conn.stop() for conn in stale))
-        for name in {conn.name for conn in stale}:
+        # Every server is announced: the switched-off tools may have changed for any of them.
+        for name in {conn.name for conn in stale} | set(self._connections):
             self._changed(name)
         self.start()
 
@@ -127,8 +130,14 @@ class ToolHub:
         """Every tool of every ready server, enabled or not, with its ``safe_name``."""
         return list(self._by_safe_name.values())
 
+    @property
+    def disabled(self) -> frozenset[tuple[str, str]]:
+        """The tools switched off, as (server, tool): what the settings file keeps."""
+        return frozenset(self._disabled)
+
     def set_tool_enabled(self, server: str, tool: str, enabled: bool) -> None:
-        """Switch a tool (by its server's own name for it) on or off; kept across restarts."""
+        """Switch a tool (by its server's own name for it) on or off; kept across server
+        restarts (and, when the caller saves ``disabled``, across app restarts)."""
         if enabled:
             self._disabled.discard((server, tool))
         else:
