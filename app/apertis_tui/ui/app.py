@@ -20,7 +20,7 @@ from ..core.settings.file import ConfigError, Settings, save_settings
 from ..core.settings.resolve import Connection, Resolved
 from ..core.session import Session, load_session, save_session
 from ..core.store import History
-from ..core.types import Chat, ChatParams
+from ..core.types import Chat, ChatParams, ChatTools
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
 from .signals import ChatChanged
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
     from ..core.api import ApertisClient
+    from .tool_servers import ToolServers
 
 
 def _chat_commands() -> type[Provider]:
@@ -72,6 +73,7 @@ class ApertisApp(App[None]):
         Binding("ctrl+o", "pick_model", "Model", id="app.pick_model"),
         Binding("f2", "settings", "Settings", id="app.settings"),
         Binding("f9", "chat_settings", "Chat settings", show=False, id="app.chat_settings"),
+        Binding("f6", "tools", "Tools", show=False, id="app.tools"),
         Binding("ctrl+r", "history", "History", id="app.history"),
     ]
 
@@ -82,6 +84,7 @@ class ApertisApp(App[None]):
         self.store = startup.store
         self.connection = startup.connection  # replaced when a key is given or settings are saved
         self._client: ApertisClient | None = None
+        self._tools: ToolServers | None = None
         # Open chat panes follow these (ui/signals.py) instead of being looked for screen by screen.
         self.chat_changed: Signal[ChatChanged] = Signal(self, "chat-changed")
         self.settings_changed: Signal[Settings] = Signal(self, "settings-changed")
@@ -112,6 +115,16 @@ class ApertisApp(App[None]):
     @client.setter
     def client(self, client: ApertisClient) -> None:
         self._client = client
+
+    @property
+    def tools(self) -> ToolServers:
+        """The MCP servers. Made on first use (after the first frame, or at the first send):
+        reading their configuration is no part of drawing an empty chat."""
+        if self._tools is None:
+            from .tool_servers import ToolServers
+
+            self._tools = ToolServers(self)
+        return self._tools
 
     def _replace_client(self) -> None:
         """The next request uses a new client (new key, URL or timeouts)."""
@@ -146,6 +159,7 @@ class ApertisApp(App[None]):
         self.settings, self.connection = settings, connection
         if rebuild:
             self._replace_client()
+        await self.tools.apply(settings)
         if settings.theme in self.available_themes:
             self.theme = settings.theme
         self.settings_changed.publish(settings)
@@ -219,12 +233,12 @@ class ApertisApp(App[None]):
         save_session(path, Session(ids, focused))
 
     def new_chat(self, model: str, *, title: str, system_prompt: str | None = None,
-                 params: ChatParams | None = None) -> Chat:
+                 params: ChatParams | None = None, tools: ChatTools | None = None) -> Chat:
         """Store a new chat; its system prompt defaults to the settings' one."""
         if system_prompt is None:
             system_prompt = self.settings.system_prompt
         return self.store.create_chat(model, title=title, system_prompt=system_prompt,
-                                      params=params)
+                                      params=params, tools=tools)
 
     def params_for(self, chat: Chat) -> ChatParams:
         """The chat's own parameters where it has them, the settings' elsewhere."""
@@ -253,6 +267,7 @@ class ApertisApp(App[None]):
         from .terminal_watch import watch_terminal  # after the first frame: nothing of it is needed before
 
         watch_terminal(self)
+        self.tools.start()
 
     async def _key_given(self, key: str | None) -> None:
         if key:
@@ -275,6 +290,8 @@ class ApertisApp(App[None]):
             pane.send(prompt)
 
     async def on_unmount(self) -> None:
+        if self._tools is not None:
+            await self._tools.stop()  # their processes too: none outlives the app
         if self._client is not None:
             await self._client.aclose()
 
@@ -307,6 +324,13 @@ class ApertisApp(App[None]):
         pane = self.active_pane
         if pane is not None and self.screen is pane.screen:
             self.push_screen(ChatSettingsDialog(pane, self.settings))
+
+    def action_tools(self) -> None:
+        """f6: the tool servers, their tools, and the chat in front's tool settings."""
+        from .screens.tools import ToolsScreen
+
+        if not isinstance(self.screen, (ToolsScreen, ModalScreen)):
+            self.push_screen(ToolsScreen(self.active_pane))
 
     def action_history(self, query: str = "") -> None:
         """ctrl+r: the history screen (on it, ctrl+r goes back to its search field)."""

@@ -28,7 +28,7 @@ from ...core import logs
 from ...core.store import StoreError
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
-from ...core.types import ApiError, Chat, ChatParams
+from ...core.types import ApiError, Chat, ChatParams, ChatTools
 from ..signals import follow_app_signals
 from ..startup import PromptSlot
 from ..titles import chat_title
@@ -98,6 +98,7 @@ class ChatPane(Branches, Vertical):
         # A chat not yet stored keeps its own settings here until its first message.
         self._pending_system_prompt: str | None = None
         self._pending_params = ChatParams()
+        self._pending_tools = ChatTools()
 
     @property
     def tui(self) -> "ApertisApp":
@@ -233,12 +234,34 @@ class ChatPane(Branches, Vertical):
             self.chat = self.tui.store.update_chat(self.chat.id, system_prompt=system_prompt, params=params) or self.chat
         self.refresh_title()
 
+    @property
+    def chat_tools(self) -> ChatTools:
+        """This chat's own tool settings (``enabled`` None: the settings' default)."""
+        return self.chat.tools if self.chat is not None else self._pending_tools
+
+    @property
+    def tools_on(self) -> bool:
+        return self.chat_tools.is_on(self.tui.tools.default_on)
+
+    def set_chat_tools(self, tools: ChatTools) -> None:
+        """This chat's tools on or off, its tool_choice, the tools it always allows."""
+        if self.chat is None:
+            self._pending_tools = tools
+        else:
+            self.chat = self.tui.store.update_chat(self.chat.id, tools=tools) or self.chat
+        self.refresh_title()
+
     def own_settings_summary(self) -> str:
         """What this chat sets differently from the defaults, for the title bar."""
         parts = [f"{name}={value}" for name, value in self.own_params.as_dict().items()
                  if value != getattr(self.tui.settings.params, name)]
         if self.system_prompt and self.system_prompt != self.tui.settings.system_prompt:
             parts.append("own system prompt")
+        tools = self.chat_tools
+        if tools.enabled is not None and tools.enabled != self.tui.tools.default_on:
+            parts.append("tools on" if tools.enabled else "tools off")
+        if tools.choice != "auto" and self.tools_on:
+            parts.append(f"tool_choice={tools.choice}")
         return ", ".join(parts)
 
     # -- state ---------------------------------------------------------------
@@ -290,7 +313,8 @@ class ChatPane(Branches, Vertical):
         try:
             if self.chat is None:
                 self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
-                                              system_prompt=self._pending_system_prompt, params=self._pending_params)
+                                              system_prompt=self._pending_system_prompt, params=self._pending_params,
+                                              tools=self._pending_tools)
                 self.refresh_title()
             parent = edited.parent_id if edited is not None else self.leaf_id
             message = store.add_message(self.chat.id, "user", text, parent_id=parent)

@@ -1,0 +1,85 @@
+"""The app's MCP servers: read from the settings, started after the first frame (only when one
+is configured: ``mcp`` is imported then, not before), restarted when the settings change,
+stopped with the app. Screens and chats follow ``changed`` instead of polling the hub.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from textual.signal import Signal
+
+from ..core.tools.config import ToolConfigError, ToolsConfig, tools_config
+
+if TYPE_CHECKING:
+    from ..core.settings.file import Settings
+    from ..core.tools import ToolHub
+    from .app import ApertisApp
+
+log = logging.getLogger(__name__)
+
+
+class ToolServers:
+    """``hub`` is None until a server is configured and the first frame is out."""
+
+    def __init__(self, app: "ApertisApp") -> None:
+        self.app = app
+        self.hub: ToolHub | None = None
+        self.error: str | None = None  # why the tools configuration could not be read
+        self.config = self._read(app.settings)
+        # Published with a server's name whenever its state or its tools change.
+        self.changed: Signal[str] = Signal(app, "tools-changed")
+
+    def _read(self, settings: "Settings") -> ToolsConfig:
+        try:
+            config = tools_config(settings, self.app.startup.config_path)
+        except ToolConfigError as error:
+            self.error = str(error)
+            return ToolsConfig()
+        self.error = None
+        return config
+
+    @property
+    def default_on(self) -> bool:
+        """Tools on for a chat that does not say: a server is configured and not turned off."""
+        return bool(self.config.servers) and self.config.enabled
+
+    def start(self) -> None:
+        """Start the configured servers in the background (after the first frame)."""
+        if self.error is not None:
+            self.app.notify(self.error, title="Tools not loaded", severity="error", timeout=30)
+        if self.config.servers and self.hub is None:
+            self.hub = self._make_hub(self.config)
+            self.hub.start()
+
+    def _make_hub(self, config: ToolsConfig) -> "ToolHub":
+        from ..core.tools.hub import ToolHub
+
+        # The SDK logs through ``logging`` (mcp.*): into our log file, not onto the terminal.
+        logging.getLogger("mcp").setLevel(logging.WARNING)
+        return ToolHub(config, on_change=self._announce)
+
+    def _announce(self, name: str) -> None:
+        self.changed.publish(name)
+
+    async def apply(self, settings: "Settings") -> None:
+        """New settings were saved: servers whose entries changed restart, others run on."""
+        config = self._read(settings)
+        if self.error is not None:
+            self.app.notify(self.error, title="Tools not changed", severity="error", timeout=30)
+            return
+        self.config = config
+        if self.hub is not None:
+            await self.hub.apply(config)
+        elif config.servers:
+            self.hub = self._make_hub(config)
+            self.hub.start()
+        self._announce("")
+
+    async def stop(self) -> None:
+        if self.hub is not None:
+            try:
+                await self.hub.stop_all()
+            except Exception:  # the app is closing: a server that fails to stop must not keep it open
+                log.exception("stopping the tool servers failed")
