@@ -51,6 +51,12 @@ SCENARIOS: dict[str, str] = {
     "test/reasoning-alt": "a few sentences in delta.reasoning, then the normal answer",
     "test/tools": "two tool calls (get_weather, get_time) streamed as interleaved fragments "
     "joined by index, finish_reason 'tool_calls'; after a role 'tool' message, a normal answer",
+    "test/agent": "calls the tools the request offers, as the last user message says: each line "
+    "'call NAME {json args}' is one call (several lines: parallel calls, streamed as fragments); "
+    "after the tool results it answers 'Tool results: ...' quoting each result, unless the user "
+    "message has the word 'loop', then it calls the same tools again (new ids)",
+    "test/no-tools": "HTTP 400 'tools is not supported by this model' when the request has tools; "
+    "the normal answer otherwise",
     "test/comments": "the normal answer with ': keep-alive', ': PING' and "
     "': OPENROUTER PROCESSING' comment lines between and inside events",
     "test/usage-shapes": "usage chunks with choices [], null, missing and [{index 0, empty delta}]; "
@@ -698,7 +704,11 @@ class _Handler(BaseHTTPRequestHandler):
         if model.startswith("test/err-"):
             self._send_error_scenario(model)
             return
+        if model == "test/no-tools" and req.get("tools"):
+            self._send_json(400, _error("tools is not supported by this model", "invalid_request_error", None, "tools"))
+            return
         stream = bool(req.get("stream"))
+        self._offered_tools = req.get("tools")
         if model == "test/json-answer":  # whatever was asked: one JSON body, as some gateways do
             stream = False
         if stream:
@@ -812,6 +822,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _answer_for(self, model: str, messages: list[Any]) -> str:
+        if model == "test/agent":
+            return self._agent_answer(messages)
         if model == "test/hostile":
             return HOSTILE_TEXT
         if model == "test/long":
@@ -826,6 +838,32 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         last = messages[-1] if messages else None
         return not (isinstance(last, dict) and last.get("role") == "tool")
+
+    def _agent_calls(self, messages: list[Any], offered: Any) -> list[tuple[str, str, str]]:
+        """test/agent: the calls to make now ((id, name, arguments)), or [] to answer in words."""
+        said = _last_user_text(messages)
+        last = messages[-1] if messages else None
+        after_results = isinstance(last, dict) and last.get("role") == "tool"
+        if not offered or (after_results and not re.search(r"\bloop\b", said)):
+            return []
+        calls = []
+        for line in said.splitlines():
+            found = re.match(r"\s*call\s+(\S+)\s*(.*)$", line)
+            if found:
+                number = self.fake._completion_id()[-8:]
+                calls.append((f"call_{number}_{len(calls)}", found.group(1), found.group(2).strip() or "{}"))
+        return calls
+
+    @staticmethod
+    def _agent_answer(messages: list[Any]) -> str:
+        results = []
+        for m in reversed(messages):
+            if not (isinstance(m, dict) and m.get("role") == "tool"):
+                break
+            results.append(f"{m.get('tool_call_id')}: {_content_text(m.get('content'))[:200]}")
+        if not results:
+            return normal_answer("test/agent", messages)
+        return "Tool results: " + " | ".join(reversed(results))
 
     _TOOL_CALLS = [
         ("call_fake_weather_0", "get_weather", '{"city": "Paris", "unit": "celsius"}'),
@@ -848,7 +886,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         message: dict[str, Any] = {"role": "assistant"}
         finish = "stop"
-        if self._tool_calls_wanted(model, messages):
+        agent_calls = self._agent_calls(messages, self._offered_tools) if model == "test/agent" else []
+        if agent_calls:
+            message["content"] = None
+            message["tool_calls"] = [
+                {"id": i, "type": "function", "function": {"name": n, "arguments": a}} for i, n, a in agent_calls
+            ]
+            finish = "tool_calls"
+            completion = sum(count_tokens(a) for _, _, a in agent_calls)
+        elif self._tool_calls_wanted(model, messages):
             message["content"] = None
             message["tool_calls"] = [
                 {"id": i, "type": "function", "function": {"name": n, "arguments": a}}
@@ -949,6 +995,23 @@ class _Handler(BaseHTTPRequestHandler):
             return b"data: " + json.dumps(base).encode() + b"\n\n"
 
         done = b"data: [DONE]\n\n"
+
+        # -- test/agent: calls to the offered tools --------------------------
+        if model == "test/agent":
+            calls = self._agent_calls(messages, self._offered_tools)
+            if calls:
+                yield chunk({"role": "assistant", "content": None}), False
+                for idx, (call_id, name, args) in enumerate(calls):
+                    head = {"index": idx, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+                    yield chunk({"tool_calls": [head]}), True
+                    for i in range(0, len(args), 9):
+                        yield chunk({"tool_calls": [{"index": idx, "function": {"arguments": args[i: i + 9]}}]}), True
+                yield chunk({}, "tool_calls"), False
+                if include_usage:
+                    completion = sum(count_tokens(a) for _, _, a in calls)
+                    yield raw_chunk({"choices": [], "usage": self._usage(messages, completion)}), False
+                yield done, False
+                return
 
         # -- tool calls ----------------------------------------------------
         if self._tool_calls_wanted(model, messages):

@@ -30,6 +30,7 @@ class ToolServers:
         self.config = self._read(app.settings)
         # Published with a server's name whenever its state or its tools change.
         self.changed: Signal[str] = Signal(app, "tools-changed")
+        self._said: set[tuple[str, str]] = set()  # (server, reason) failures already told
 
     def _read(self, settings: "Settings") -> ToolsConfig:
         try:
@@ -61,6 +62,16 @@ class ToolServers:
         return ToolHub(config, on_change=self._announce)
 
     def _announce(self, name: str) -> None:
+        hub = self.hub
+        if hub is not None and name:
+            status = hub.status(name) if name in {s.name for s in hub.servers()} else None
+            if status is not None and status.state.value == "failed":
+                said = (name, status.reason or "")
+                if said not in self._said:  # once per failure, not at every redraw
+                    self._said.add(said)
+                    reason = status.reason or f"The tool server '{name}' stopped."
+                    self.app.notify(f"{reason} f6 shows its last output.", title="Tools", severity="warning",
+                                    timeout=12)
         self.changed.publish(name)
 
     async def apply(self, settings: "Settings") -> None:

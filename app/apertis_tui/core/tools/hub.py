@@ -161,6 +161,25 @@ class ToolHub:
 
     # ------------------------------------------------------------------ calls
 
+    def check(self, safe_name: str, arguments: str | None) -> ToolResult | None:
+        """Why a call cannot run, before anyone is asked to approve it (no such tool, a
+        switched-off one, arguments that are not JSON or do not fit the schema); None when
+        it can. A server that is down is left to ``call``, which says so."""
+        tool = self.resolve(safe_name)
+        if tool is None:
+            if self._offered.get(safe_name) in self._connections:
+                return None  # a known tool of a server that is down: call() tells why
+            return self._unknown(safe_name)
+        if not tool.enabled:
+            return self._unknown(safe_name)
+        parsed = self._arguments(tool, arguments)
+        return parsed if isinstance(parsed, ToolResult) else None
+
+    def _unknown(self, safe_name: str) -> ToolResult:
+        known = ", ".join(sorted(t.safe_name for t in self._by_safe_name.values() if t.enabled)[:30])
+        listed = f" The tools available are: {known}." if known else " No tools are available."
+        return failure(f"There is no tool named '{one_line(safe_name, 64)}'.{listed}")
+
     async def call(self, safe_name: str, arguments: str | None) -> ToolResult:
         """Run a tool the model asked for, with its arguments as the JSON text the model sent.
 
@@ -176,9 +195,7 @@ class ToolHub:
             except CallFailed as error:  # not running: the sentence says why
                 return failure(str(error))
         if tool is None or not tool.enabled:
-            known = ", ".join(sorted(t.safe_name for t in self._by_safe_name.values() if t.enabled)[:30])
-            listed = f" The tools available are: {known}." if known else " No tools are available."
-            return failure(f"There is no tool named '{one_line(safe_name, 64)}'.{listed}")
+            return self._unknown(safe_name)
         parsed = self._arguments(tool, arguments)
         if isinstance(parsed, ToolResult):
             return parsed
@@ -204,6 +221,47 @@ class ToolHub:
                 f"column {error.colno}). Send them as one JSON object."
             )
         if not isinstance(value, dict):
-            kind = {list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(type(value), "a number")
-            return failure(f"The arguments for {tool.safe_name} must be a JSON object, not {kind}.")
+            return failure(f"The arguments for {tool.safe_name} must be a JSON object, not {_kind(value)}.")
+        problems = schema_problems(tool.input_schema, value)
+        if problems:
+            return failure(f"The arguments for {tool.safe_name} do not fit its schema: {'; '.join(problems)}. "
+                           "Correct them and call it again.")
         return value
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,),
+    "array": (list,), "object": (dict,), "null": (type(None),),
+}
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {list: "a list", str: "a string", dict: "an object", type(None): "null"}.get(type(value), "a number")
+
+
+def schema_problems(schema: dict, value: dict) -> list[str]:
+    """What is wrong with ``value`` against the top level of an object schema: missing
+    required properties, properties of the wrong JSON type, unknown ones where the schema
+    forbids them. Deliberately shallow: the server checks the rest, and its error goes back to
+    the model the same way."""
+    problems = []
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    required = schema.get("required") if isinstance(schema.get("required"), list) else []
+    problems += [f"'{name}' is required" for name in required if isinstance(name, str) and name not in value]
+    for name, item in value.items():
+        spec = properties.get(name)
+        if spec is None:
+            if schema.get("additionalProperties") is False:
+                problems.append(f"'{one_line(str(name), 40)}' is not one of its arguments ({', '.join(properties) or 'none'})")
+            continue
+        wanted = spec.get("type") if isinstance(spec, dict) else None
+        names = [wanted] if isinstance(wanted, str) else wanted if isinstance(wanted, list) else []
+        types = tuple(t for n in names if isinstance(n, str) for t in _JSON_TYPES.get(n, ()))
+        if not types:
+            continue
+        wrong_bool = isinstance(item, bool) and bool not in types  # JSON true is no number
+        if wrong_bool or not isinstance(item, types):
+            problems.append(f"'{name}' must be {' or '.join(str(n) for n in names)}, not {_kind(item)}")
+    return problems

@@ -179,6 +179,11 @@ class Branches:
             self.run_worker(self.fork(view), group="fork", exit_on_error=False)  # type: ignore[attr-defined]
         elif event.what == "copy":
             self.copy_message(view)
+        elif event.what == "fold":
+            if view.foldable:
+                view.toggle_fold()
+            else:
+                self.tui.notify("This message has nothing folded.")
 
     # -- the actions -----------------------------------------------------------
 

@@ -9,6 +9,7 @@ first, the text so far twice a second, the final state).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -41,9 +42,26 @@ from .status_line import StatusLine, StreamStats
 if TYPE_CHECKING:
     from ..app import ApertisApp
     from .prompt_input import PromptInput
+    from .tool_approval import ToolApproval
 
 log = logging.getLogger(__name__)
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
+
+
+_TOOL_WORDS = re.compile(r"tool|function", re.I)
+
+
+def _refuses_tools(error: ApiError | None) -> bool:
+    """A 400 that speaks of tools or functions: the model or server does not take them."""
+    return (error is not None and error.status == 400
+            and bool(_TOOL_WORDS.search(f"{error.message} {error.detail or ''}")))
+
+
+def _tools_refused(model: str, error: ApiError) -> ApiError:
+    detail = one_line(error.detail or error.message, 160)
+    return ApiError("bad_request", f"{model} (or the server) does not accept tools (400: {detail}).",
+                    "Turn tools off for this chat (f6), or choose another model (ctrl+o).", status=400,
+                    detail=error.detail)
 
 
 def last_code_block(markdown: str) -> str | None:
@@ -148,6 +166,18 @@ class ChatPane(Branches, Vertical):
         from .prompt_input import PromptInput
 
         self.query_one(PromptSlot).hand_over(PromptInput(id="prompt"))
+
+    @property
+    def approval(self) -> "ToolApproval":
+        """The bar that asks about tool calls; mounted the first time a call needs asking."""
+        from .tool_approval import ToolApproval
+
+        found = self.query_children(ToolApproval)
+        if found:
+            return found.first()
+        bar = ToolApproval(id="approval")
+        self.mount(bar, before=self.status)
+        return bar
 
     @property
     def status(self) -> StatusLine:
@@ -305,7 +335,9 @@ class ChatPane(Branches, Vertical):
         if not text.strip():
             return False
         if self.is_streaming:
-            self.tui.notify("An answer is still arriving: wait for it, or press escape to stop it.",
+            asking = any(bar.asking for bar in self.query_children("#approval"))  # type: ignore[attr-defined]
+            self.tui.notify("A tool call is waiting for your answer: y runs it, n refuses it, escape stops the turn."
+                            if asking else "An answer is still arriving: wait for it, or press escape to stop it.",
                             severity="warning")
             return False
         store = self.tui.store
@@ -343,6 +375,75 @@ class ChatPane(Branches, Vertical):
 
     @work(exclusive=True, group="reply", exit_on_error=False)
     async def _reply(self, model: str, parent_id: int) -> None:
+        """A turn: an answer, and while it asks for tools and the user lets them run, the
+        rounds of tool calls and the answers that follow them."""
+        try:
+            tools, tool_choice = await self._tools_for_request()
+            rounds = 0
+            while True:
+                answer = await self._answer(model, parent_id, tools, tool_choice)
+                if answer is None or answer.status != "complete" or not answer.tool_calls:
+                    break
+                from .tool_round import ToolRound  # (here: nothing of it is needed for the first frame)
+
+                rounds += 1
+                limit = self.tui.tools.config.max_rounds
+                view = self._view_of(answer.id)
+                if view is None:
+                    break
+                round_ = ToolRound(self, answer, view, self.tui.tools.hub, over_limit=limit if rounds > limit else None)
+                try:
+                    next_parent = await round_.run()
+                except asyncio.CancelledError:
+                    if self.is_attached:
+                        self.status.tools("Turn stopped: calls that had not finished are marked stopped. "
+                                          "ctrl+g lets the model go on with the results it has.", warning=True)
+                    raise
+                if next_parent is None:
+                    break
+                parent_id = next_parent
+        finally:
+            if self.is_attached:  # the chat may have been closed while it answered
+                self.call_later(self.refresh_bindings)
+                self.post_message(self.Changed(self, finished=True))
+
+    def _view_of(self, message_id: int) -> MessageView | None:
+        return next((v for v in reversed(self.messages.views) if v.message.id == message_id), None)
+
+    async def _tools_for_request(self) -> tuple[list[dict] | None, object]:
+        """The tools this chat's requests carry and its tool_choice; (None, None) without tools.
+        Servers still starting are waited for (at most their start timeout)."""
+        if not self.tools_on:
+            return None, None
+        servers = self.tui.tools
+        servers.start()  # (a no-op once started; here for a prompt sent before the first frame was out)
+        hub = servers.hub
+        if hub is None:
+            return None, None
+        if any(status.state.value == "starting" for status in hub.servers()):
+            self.status.tools("Starting the tool servers…")
+            try:
+                await hub.wait_started(servers.config.start_timeout)
+            except TimeoutError:
+                pass  # the ready ones are used; the tools screen (f6) says what the others do
+        tools = hub.openai_tools()
+        if not tools:
+            return None, None
+        choice = self.chat_tools.choice
+        if choice == "auto":
+            return tools, None  # the server's default; not every server takes tool_choice
+        if choice in ("none", "required"):
+            return tools, choice
+        if any(tool["function"]["name"] == choice for tool in tools):
+            return tools, {"type": "function", "function": {"name": choice}}
+        self.tui.notify(f"This chat's tool_choice names {choice}, which no running server offers now: "
+                        "the model chooses (auto). f6 changes it.", severity="warning", timeout=10)
+        return tools, None
+
+    async def _answer(self, model: str, parent_id: int, tools: list[dict] | None,
+                      tool_choice: object) -> StoredMessage | None:
+        """Stream one answer below ``parent_id``, saving it as it comes; the stored result
+        (None when it could not even be started)."""
         from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
         from ...core.reply import ReplyAccumulator
         from .reply_saver import ReplySaver  # (here: nothing of it is needed for the first frame)
@@ -352,7 +453,7 @@ class ChatPane(Branches, Vertical):
         saver = ReplySaver(app, chat.id)
         message = saver.start(model, parent_id)
         if message is None:
-            return
+            return None
         self.leaf_id = message.id
         view = self.messages.add(message, streaming=True)
         self.mark_versions([view])  # a regenerated reply: "‹ 2/2 ›" at once
@@ -362,8 +463,10 @@ class ChatPane(Branches, Vertical):
         self.status.waiting(stats)
         last_yield = time.monotonic()
         last_status = 0.0
+        final: StoredMessage | None = None
         try:
-            async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream):
+            async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream,
+                                               tools=tools, tool_choice=tool_choice):
                 reply.feed(event)
                 if isinstance(event, ContentDelta):
                     view.append(content=event.text)
@@ -392,12 +495,30 @@ class ChatPane(Branches, Vertical):
         finally:
             # No end: stopped (escape cancels the worker; CancelledError passes through here).
             status = "complete" if isinstance(reply.end, Finish) else "error" if reply.end else "stopped"
+            refused_tools = tools is not None and _refuses_tools(reply.error)
+            if refused_tools:
+                reply.end = StreamError(_tools_refused(model, reply.error))  # type: ignore[arg-type]
             duration = time.monotonic() - stats.started
-            view.finish(saver.finish(reply, status, stats, duration))
-            if self.is_attached:  # the chat may have been closed while it answered
+            final = saver.finish(reply, status, stats, duration)
+            view.finish(final)
+            if self.is_attached:
                 self.status.finished(status, stats, duration, self.branch_text())
-                self.call_later(self.refresh_bindings)
-                self.post_message(self.Changed(self, finished=True))
+                if refused_tools:
+                    self.call_later(self._offer_tools_off)
+        return final
+
+    def _offer_tools_off(self) -> None:
+        """A model or server refused the tools: offer to turn them off here and ask again."""
+        from ..screens.confirm import ConfirmDialog
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.is_attached:
+                self.set_chat_tools(dataclasses.replace(self.chat_tools, enabled=False))
+                self.action_regenerate()
+
+        self.tui.push_screen(ConfirmDialog(
+            f"{self.model} (or the server) does not accept tools. Turn tools off for this chat and ask again?",
+            yes="Tools off, ask again", no="Keep tools"), answered)
 
     # -- actions -------------------------------------------------------------
 

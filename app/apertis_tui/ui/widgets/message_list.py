@@ -48,12 +48,14 @@ class MessageList(LayoutOnce, VerticalScroll):
         Binding("f", "ask('fork')", "Fork", tooltip="Fork: a new chat with the conversation up to here",
                 id="messages.fork"),
         Binding("c", "ask('copy')", "Copy", tooltip="Copy this message (Markdown)", id="messages.copy"),
+        Binding("o", "ask('fold')", "Unfold", tooltip="Show long tool arguments or a tool result whole (or fold)",
+                id="messages.fold"),
         Binding("escape", "leave", "Back", tooltip="Back to the prompt", id="messages.leave"),
     ]
 
     class Asked(TextualMessage):
         """The user asked something of the selected message: ``what`` is flip (with ``step``
-        -1 or 1), edit, regenerate, fork or copy."""
+        -1 or 1), edit, regenerate, fork, copy or fold."""
 
         def __init__(self, view: MessageView, what: str, step: int = 0) -> None:
             super().__init__()
@@ -229,4 +231,6 @@ class MessageList(LayoutOnce, VerticalScroll):
                 return True if message.role == "user" else None
             if what == "regenerate":
                 return True if message.role == "assistant" else None
+            if what == "fold":
+                return True if self.selected.foldable else None
         return True

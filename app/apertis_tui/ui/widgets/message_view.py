@@ -22,6 +22,7 @@ from textual.widget import Widget
 from ...core.timefmt import message_time
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
+from ..tool_blocks import FOLDED_LINES, CallBlock, call_blocks, fold_note, render_calls
 from ..textual_internals import LayoutOnce
 
 from ..pacing import CATCH_UP_BUDGET, CATCH_UP_FRAME, END_MARGIN, MAX_FRAME, MIN_FRAME, RENDER_BUDGET
@@ -33,8 +34,11 @@ _STATUS_NOTES: dict[str, str] = {
 }
 
 
+_TOOL_STATUS = {"error": "✗ failed", "refused": "refused", "stopped": "■ stopped"}
+
+
 class MessageView(LayoutOnce, Widget):
-    """A user or assistant message."""
+    """A user or assistant message, or a tool's result ("tool": plain text, folded when long)."""
 
     COMPONENT_CLASSES = {
         "message--user-label",
@@ -44,6 +48,8 @@ class MessageView(LayoutOnce, Widget):
         "message--reasoning",
         "message--note",
         "message--error",
+        "message--tool-label",
+        "message--asking",
     }
 
     # Here rather than in styles/base.tcss: parsed when the first message is shown, which
@@ -92,6 +98,22 @@ class MessageView(LayoutOnce, Widget):
     MessageView > .message--error {
         color: $error;
     }
+
+    /* A tool's result: indented under the call it answers, quieter than a reply. */
+    MessageView.-tool {
+        padding: 0 1 0 3;
+        color: $text-muted;
+    }
+
+    MessageView > .message--tool-label {
+        color: $secondary;
+        text-style: bold;
+    }
+
+    MessageView > .message--asking {
+        color: $warning;
+        text-style: bold;
+    }
     """
 
     def __init__(self, message: Message, *, streaming: bool = False) -> None:
@@ -113,6 +135,9 @@ class MessageView(LayoutOnce, Widget):
         self.reasoning = RenderedBlocks(markdown=False)
         self.reasoning_open = False
         self.versions: tuple[int, int] | None = None  # (which, of how many) versions of this turn
+        self.calls: list[CallBlock] = call_blocks(message.tool_calls)  # the tool calls it makes
+        self.unfolded = False  # long arguments and results are shown whole
+        self._folded_lines = 0  # lines the last drawing folded away
         self.streaming = streaming
         self._live = streaming
         if message.content:
@@ -154,6 +179,24 @@ class MessageView(LayoutOnce, Widget):
         if versions != self.versions:
             self.versions = versions
             self._invalidate(now=self.is_mounted)
+
+    @property
+    def foldable(self) -> bool:
+        """Tool arguments or a result are long enough to be folded (as drawn at this width)."""
+        return self.unfolded or self._folded_lines > 0
+
+    def toggle_fold(self) -> None:
+        self.unfolded = not self.unfolded
+        self._invalidate(now=True)
+
+    def set_calls(self, calls: list[CallBlock]) -> None:
+        """The tool calls of an answer that just ended (they are then updated in place)."""
+        self.calls = calls
+        self._invalidate(now=self.is_mounted)
+
+    def calls_changed(self) -> None:
+        """A call's state changed (or a running call's elapsed time moved on)."""
+        self._invalidate(now=self.is_mounted)
 
     def toggle_reasoning(self) -> None:
         if self.reasoning.size:
@@ -219,7 +262,24 @@ class MessageView(LayoutOnce, Widget):
         end_first = self._end_in_view() if self._live else 0
         if end_first and budget is not None and self.streaming:
             budget /= 2  # what scrolled past is out of sight: fill it in more slowly while text arrives
-        lines.extend(self.body.lines(console, width, budget, end_first=end_first))
+        body = self.body.lines(console, width, budget, end_first=end_first)
+        self._folded_lines = 0
+        if self.message.role == "tool" and not self.unfolded and len(body) > FOLDED_LINES + 1:
+            self._folded_lines = len(body) - FOLDED_LINES
+            body = body[:FOLDED_LINES] + text_strips(console, Text(
+                fold_note(self._folded_lines), style=self.get_component_rich_style("message--meta")), width)
+        lines.extend(body)
+        if self.calls:
+            if body:
+                lines.append(Strip.blank(0))
+            calls, hidden = render_calls(
+                console, self.calls, width, unfolded=self.unfolded,
+                name_style=self.get_component_rich_style("message--tool-label"),
+                dim_style=self.get_component_rich_style("message--meta"),
+                asking_style=self.get_component_rich_style("message--asking"),
+            )
+            lines.extend(calls)
+            self._folded_lines += hidden
         lines.extend(self._footer(width))
         self._lines = lines
         if len(self._styled) > 2 * len(lines) + 64:  # drop drawn forms of lines that are gone
@@ -240,6 +300,8 @@ class MessageView(LayoutOnce, Widget):
         msg = self.message
         if msg.role == "user":
             label = Text("You", style=self.get_component_rich_style("message--user-label"))
+        elif msg.role == "tool":
+            label = Text(f"↳ {msg.model or 'tool'}", style=self.get_component_rich_style("message--tool-label"))
         else:
             label = Text(msg.model or "assistant", style=self.get_component_rich_style("message--assistant-label"))
         if self.versions is not None:
@@ -250,6 +312,10 @@ class MessageView(LayoutOnce, Widget):
             meta.append("streaming…")
         elif msg.role == "assistant" and msg.completion_tokens:
             meta.append(f"{msg.completion_tokens} tokens")
+        elif msg.role == "tool":
+            if msg.duration_ms is not None:
+                meta.append(f"{msg.duration_ms / 1000:.1f} s" if msg.duration_ms >= 1000 else f"{msg.duration_ms} ms")
+            meta.append(_TOOL_STATUS.get(msg.status, ""))
         label.append("  " + " · ".join(m for m in meta if m), style=self.get_component_rich_style("message--meta"))
         label.no_wrap = True
         label.overflow = "ellipsis"
@@ -267,6 +333,8 @@ class MessageView(LayoutOnce, Widget):
 
     def _footer(self, width: int) -> list[Strip]:
         status: MessageStatus = self.message.status
+        if self.message.role == "tool":  # its label says how it ended; its text is what the model was told
+            return []
         if status == "error" and self.message.error:
             style = self.get_component_rich_style("message--error")
             body = Text(self.message.error + "\nctrl+g retries.")
@@ -303,3 +371,5 @@ class MessageView(LayoutOnce, Widget):
     def on_click(self, event: Click) -> None:
         if self.reasoning.size and event.y == 1:
             self.toggle_reasoning()
+        elif event.y > 0 and self.foldable:
+            self.toggle_fold()

@@ -60,6 +60,11 @@ class StatusLine(Static):
         # One line whatever it says: a layout pass (of the whole screen) is not needed.
         self.update(text, layout=False)
 
+    def tools(self, sentence: str, *, warning: bool = False) -> None:
+        """What the tool part of a turn is doing (asking, running, stopped at the limit)."""
+        self.state = "tools"
+        self.update(Text(sentence, style="bold yellow" if warning else ""), layout=False)
+
     def ready(self, model: str, branch: str = "") -> None:
         self._show("ready", model, branch)
 
