@@ -109,8 +109,7 @@ class ToolRound:
             else:
                 block.state = "asking"
                 self.view.calls_changed()
-                self.pane.status.tools("A tool call waits for your answer: y run · a always · n refuse · "
-                                           "esc stops the turn.", warning=True)
+                self.pane.status.tools("tools · waiting for your answer about the call above", warning=True)
                 decision = await self.pane.approval.ask(block, position=(number, count))
                 if decision == REFUSE:
                     if not self._finish(block, "refused", REFUSED, "refused"):
