@@ -51,6 +51,7 @@ ALIASES = {
     "deepseek-reasoner": "test/reasoning",  # thinks first, then answers
     "o3": "test/stall",  # sends its first words, then keeps the chat streaming
     "claude-opus-4-20250514": "test/err-429",  # rate-limited
+    "gpt-4.1-mini": "test/agent",  # calls the tools it is offered (TOOL_CALLS), then answers (TOOL_ANSWERS)
 }
 
 CSV_QUESTION = "Sum a column of a 20 GB CSV file in Python?"
@@ -182,6 +183,16 @@ RECENTS = ["claude-3-7-sonnet-20250219", "deepseek-reasoner", "gpt-4o"]
 PICKER_QUERY = "sonnet"
 
 
+# The tools scene: the suite's MCP server (tests/mcp_server.py) as the server "calc".
+TOOLS_QUESTION = "What are 1234.5 + 678.25 and 99 + 1? Use the calculator."
+TOOLS_FOLLOW_UP = "Which process answered? Ask the tool server for its pid."
+TOOL_CALLS = {
+    TOOLS_QUESTION: 'call add {"a": 1234.5, "b": 678.25}\ncall add {"a": 99, "b": 1}',
+    TOOLS_FOLLOW_UP: "call pid {}",
+}
+TOOL_ANSWER = "1234.5 + 678.25 = **1912.75**, and 99 + 1 = **100** (both from the `add` tool)."
+
+
 # ---------------------------------------------------------------------------
 # The fake server, playing the pictures' models
 
@@ -201,12 +212,25 @@ def scripted_server() -> Iterator[FakeServer]:
         question = fake_server._last_user_text(messages)
         return MODEL_ANSWERS.get((model, question)) or ANSWERS.get(question) or original_answer(model, messages)
 
+    original_calls, original_agent_answer = handler._agent_calls, handler._agent_answer
+
+    def agent_calls(self: Any, messages: list[Any], offered: Any) -> list[tuple[str, str, str]]:
+        script = TOOL_CALLS.get(fake_server._last_user_text(messages))
+        if not script or messages[-1].get("role") != "user":
+            return []  # after the results: the answer
+        return original_calls(self, [{"role": "user", "content": script}], offered)
+
+    def agent_answer(messages: list[Any]) -> str:
+        return TOOL_ANSWER if fake_server._last_user_text(messages) == TOOLS_QUESTION else original_agent_answer(messages)
+
     handler._chat, fake_server.normal_answer, fake_server._REASONING_TEXT = chat, answer, CSV_REASONING
+    handler._agent_calls, handler._agent_answer = agent_calls, staticmethod(agent_answer)
     try:
         with FakeServer(key=KEY, rate=0) as server:
             yield server
     finally:
         handler._chat, fake_server.normal_answer, fake_server._REASONING_TEXT = saved
+        handler._agent_calls, handler._agent_answer = original_calls, original_agent_answer
 
 
 # ---------------------------------------------------------------------------
@@ -406,6 +430,26 @@ async def scene_branches(app: Any, camera: Camera, server: FakeServer, clock: Is
         await camera.shoot(pilot, "branches")
 
 
+async def scene_tools(app: Any, camera: Camera, server: FakeServer, clock: IsoClock) -> None:
+    """Two parallel tool calls approved (y, then a: always), their results and the answer; then
+    a call of another tool waiting for its approval, the bar above the status line asking."""
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.active_pane
+        await wait_for(pilot, lambda: app.tools.hub is not None, "the tool hub")
+        await app.tools.hub.wait_started(30)
+        await send(pilot, TOOLS_QUESTION)
+        await wait_for(pilot, lambda: pane.approval.asking, "the first question")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: "call 2 of 2" in str(pane.approval.render()), "the second question")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: not pane.approval.asking and TOOL_ANSWER[:20] in (
+            pane.messages.views[-1].text), "the answer after the tools")
+        await answered(pilot)
+        await send(pilot, TOOLS_FOLLOW_UP)
+        await wait_for(pilot, lambda: pane.approval.asking, "the pid question")
+        await camera.shoot(pilot, "tools")
+
+
 async def run(out: Path, only: set[str] | None) -> list[Path]:
     camera = Camera(out, KEY)
     # The user's own settings, history, favourites and keys stay out of it.
@@ -434,6 +478,8 @@ async def play(home: Path, camera: Camera, only: set[str] | None) -> None:
         "settings": {"model": "claude-sonnet-4-20250514", "base_url": SHOWN_BASE_URL, "settings": settings_shown},
         "error": {"model": "gpt-4.1"},
         "branches": {"model": "gpt-4.1"},
+        "tools": {"model": "gpt-4.1-mini", "settings": Settings(theme=THEME, extra={"mcp": {"servers": {"calc": {
+            "command": sys.executable, "args": [str(ROOT / "tests" / "mcp_server.py")]}}}})},
     }
     with scripted_server() as server:
         for name, scene in SCENES.items():
@@ -458,6 +504,7 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "settings": scene_settings,  # settings.svg
     "error": scene_error,  # error.svg
     "branches": scene_branches,  # branches.svg
+    "tools": scene_tools,  # tools.svg
 }
 
 

@@ -8,8 +8,8 @@ the names it reads the time through are swapped for fixed ones while ``frozen()`
   stored chats different ages).
 - ``datetime`` in ``core.timefmt`` (is a message from today? "2 h ago" in the history)
   -> a ``datetime`` whose ``now()`` is ``NOW``.
-- ``time`` in ``chat_pane`` and ``status_line`` (first-token time, duration, tok/s in the
-  status line) -> a monotonic clock that moves ``tick`` seconds per reading: the same
+- ``time`` in ``chat_pane``, ``status_line`` and ``tool_round`` (first-token time, duration,
+  tok/s in the status line; a tool call's duration) -> a monotonic clock that moves ``tick`` seconds per reading: the same
   figures on every run, as long as the stream sends the same events.
 - ``TZ=UTC``: local times are UTC times.
 
@@ -83,6 +83,7 @@ _TARGETS = (
     ("apertis_tui.core.timefmt", "datetime"),
     ("apertis_tui.ui.widgets.chat_pane", "time"),
     ("apertis_tui.ui.widgets.status_line", "time"),
+    ("apertis_tui.ui.widgets.tool_round", "time"),  # a tool call's duration
 )
 
 

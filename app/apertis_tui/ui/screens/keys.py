@@ -13,7 +13,8 @@ from ..textual_internals import binding_chain
 from .dialog import Dialog
 
 GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App",
-          "messages": "A selected message (ctrl+up selects)"}
+          "messages": "A selected message (ctrl+up selects)",
+          "tools": "A tool call waiting for your answer (escape stops the turn)"}
 # Keys that read better as one row: (first id, second id) -> what the two do.
 PAIRS = {("messages.up", "messages.down"): "Previous / next message (then the prompt)",
          ("messages.first", "messages.last"): "First / last message shown",
@@ -57,6 +58,17 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
             if name not in paired and name not in seen:
                 rows.append((app.get_key_display(binding), binding.tooltip or binding.description))
         seen.update(by_id)
+    # Answering a tool call: live only while one is asked, listed from the prompt too.
+    if screen.query("ChatPane") and "tools.run" not in seen:
+        from textual.binding import BindingsMap
+
+        from ..widgets.tool_approval import ToolApproval
+
+        rows = groups.setdefault(GROUPS["tools"], [])
+        for _, binding in BindingsMap(ToolApproval.BINDINGS):
+            if binding.id and binding.id not in seen:
+                seen.add(binding.id)
+                rows.append((app.get_key_display(binding), binding.tooltip or binding.description))
     # Several keys for one action (alt+1 … alt+9) read better as one row.
     for rows in groups.values():
         jumps = [row for row in rows if row[1].startswith("Chat ") and row[1][5:].isdigit()]

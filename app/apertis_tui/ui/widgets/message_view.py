@@ -311,7 +311,7 @@ class MessageView(LayoutOnce, Widget):
         if self.streaming:
             meta.append("streaming…")
         elif msg.role == "assistant" and msg.completion_tokens:
-            meta.append(f"{msg.completion_tokens} tokens")
+            meta.append(f"{msg.completion_tokens} token{'s' if msg.completion_tokens != 1 else ''}")
         elif msg.role == "tool":
             if msg.duration_ms is not None:
                 meta.append(f"{msg.duration_ms / 1000:.1f} s" if msg.duration_ms >= 1000 else f"{msg.duration_ms} ms")
