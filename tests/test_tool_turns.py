@@ -346,7 +346,8 @@ async def test_a_stored_tool_conversation_comes_back_after_a_restart(make_app, f
 
         chat = again.store.get_chat(chat_id)
         markdown = chat_to_markdown(chat, again.store.messages(chat_id))
-        assert "Tool calls:" in markdown and '"name": "add"' in markdown and "Tool result" in markdown
+        assert "Tool calls:" in markdown and '"name": "add"' in markdown
+        assert "Tool result: calc/add" in markdown and "```text\n5\n```" in markdown
 
 
 @pytest.fixture(scope="module")

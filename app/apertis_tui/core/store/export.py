@@ -141,12 +141,14 @@ def _current_path(chat: Chat, messages: Sequence[Message]) -> tuple[list[Message
 
 def _message_markdown(message: Message, heading: str, *, after: str) -> list[str]:
     """One message as a section; ``after``: the line it follows (a blank one is not doubled)."""
-    who = {"user": "You", "tool": f"Tool result ({message.tool_call_id or 'no call id'})"}.get(
-        message.role, message.model or message.role)
+    tool = f"Tool result: {message.model or 'a tool'} ({message.tool_call_id or 'no call id'})"
+    who = {"user": "You", "tool": tool}.get(message.role, message.model or message.role)
     out = ([""] if after else []) + [f"{heading} {one_line(who, 120)}", ""]
     meta = [message.role]
-    if message.model:
+    if message.model and message.role != "tool":
         meta.append(f"model {message.model}")
+    if message.role == "tool" and message.duration_ms is not None:
+        meta.append(f"{message.duration_ms} ms")
     meta.append(message.created_at)
     meta.append(_status_text(message))
     usage = _usage_text(message)
@@ -156,7 +158,9 @@ def _message_markdown(message: Message, heading: str, *, after: str) -> list[str
     if message.reasoning.strip():
         out += ["<details>", "<summary>Reasoning</summary>", "", clean(message.reasoning).strip("\n"), "",
                 "</details>", ""]
-    if message.content:
+    if message.content and message.role == "tool":  # a tool's output is data, not Markdown of ours
+        out += [_fence(clean(message.content).strip("\n"), "text"), ""]
+    elif message.content:
         out += [clean(message.content).strip("\n"), ""]
     if message.tool_calls:
         out += ["Tool calls:", "", _fence(json.dumps(message.tool_calls, indent=2, ensure_ascii=False), "json"), ""]
