@@ -33,7 +33,9 @@ async def started(pilot) -> None:
 
 
 async def asked(pilot) -> None:
-    await wait_for(pilot, lambda: pane(pilot.app).approval.asking, timeout=20, what="the approval question")
+    """A call is asked about, and the question is drawn."""
+    await wait_for(pilot, lambda: pane(pilot.app).approval.asking and "waiting for you" in screen_text(pilot.app),
+                   timeout=20, what="the approval question")
 
 
 def stored(app) -> list:
@@ -386,3 +388,18 @@ async def test_the_tool_servers_stop_with_the_app(make_app, fake_server):
     # (run_test's exit ran on_unmount, which waits for the servers to stop)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_the_question_gets_the_keys_back_after_selecting_messages(make_app, fake_server):
+    app = make_app(model="test/agent", settings=tool_settings())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot)
+        await send(pilot, call_line("add", a=1, b=1))
+        await asked(pilot)
+        await pilot.press("ctrl+up")  # look at the call's arguments more closely...
+        assert app.focused is pane(app).messages
+        await pilot.press("escape")  # ...and back: the question has the keys again, not the prompt
+        assert app.focused is pane(app).approval
+        await pilot.press("y")
+        await reply_done(pilot)
+        assert stored(app)[-2].content == "2" and pane(app).prompt.text == ""

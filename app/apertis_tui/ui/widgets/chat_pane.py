@@ -151,7 +151,12 @@ class ChatPane(Branches, Vertical):
         return found.first() if found else None
 
     def focus_prompt(self) -> None:
-        """Type into this chat (into the prompt's stand-in while it is there)."""
+        """Type into this chat (into the prompt's stand-in while it is there); while a tool
+        call waits for an answer, the keys go to the question first."""
+        for bar in self.query_children("#approval"):
+            if bar.asking:  # type: ignore[attr-defined]
+                bar.focus()
+                return
         target = self.typing_target()
         if target is not None:
             target.focus()

@@ -48,6 +48,7 @@ class ToolRound:
         self.blocks = call_blocks(message.tool_calls)
         self.parent = message.id  # the message the next result follows
         self._saved: set[str] = set()  # call ids with a stored result
+        self._quiet = False  # only save, do not draw: the turn was stopped, the app may be closing
 
     async def run(self) -> int | None:
         """Run the round; the id of the last result saved (what the next answer follows),
@@ -174,6 +175,8 @@ class ToolRound:
         self._saved.add(block.call_id)
         self.parent = message.id
         self.pane.leaf_id = message.id
+        if self._quiet:
+            return True
         self.view.calls_changed()
         if self.pane.is_attached:
             self.pane.messages.add(message)
@@ -184,6 +187,9 @@ class ToolRound:
         for task, block in running.items():
             if not task.done():
                 task.cancel()  # the hub tells the server to cancel the call
+        # Escape in a running app shows each call stopped; on the way out (the app closing, the
+        # chat closed) drawing could meet widgets already torn down: then only save.
+        self._quiet = not (self.pane.is_attached and self.app.is_running and self.view.is_attached)
         for block in self.blocks:
             if block.call_id in self._saved:
                 continue
