@@ -157,3 +157,23 @@ def test_tools_false_is_the_short_spelling_of_enabled_false():
 def test_disabled_tools_are_read_as_server_and_tool():
     config = parse_tools_config({"tools": {"disabled": ["files/write_file", "web/a/b"]}})
     assert config.disabled == {("files", "write_file"), ("web", "a/b")}
+
+
+def test_store_disabled_writes_what_parse_reads_back():
+    from apertis_tui.core.tools.config import store_disabled
+
+    extra: dict = {}
+    store_disabled(extra, {("s", "b"), ("s", "a")})
+    assert extra == {"tools": {"disabled": ["s/a", "s/b"]}}
+    store_disabled(extra, set())
+    assert extra == {}  # a [tools] table left empty goes
+    extra = {"tools": False}  # the short spelling becomes the table it stands for
+    store_disabled(extra, {("s", "x/y")})
+    assert extra == {"tools": {"enabled": False, "disabled": ["s/x/y"]}}
+    config = parse_tools_config(extra)
+    assert config.enabled is False and config.disabled == {("s", "x/y")}  # a tool's name may hold "/"
+    extra = {"tools": {"timeout": 5, "disabled": ["s/a"]}}
+    store_disabled(extra, set())
+    assert extra == {"tools": {"timeout": 5}}
+    with pytest.raises(ToolConfigError):  # not written over: the user's value is shown as the problem
+        store_disabled({"tools": "yes"}, {("s", "a")})

@@ -75,6 +75,7 @@ class ChatCommands(Commands):
             ("Show keys", "Every key of this screen (f1)", app.action_show_keys),
             ("Settings", "Key, server, defaults for new chats, parameters, theme (f2)", app.action_settings),
             ("Chat settings…", "This chat's own system prompt and parameters (f9)", app.action_chat_settings),
+            ("Tools…", "The tool servers, their tools, and this chat's tool settings (f6)", app.action_tools),
             ("Pick model…", "Choose the model for this chat's next turns (ctrl+o)", app.action_pick_model),
             ("Regenerate with…", "Replace the last reply with one from a model you pick",
              partial(app.action_pick_model, True)),

@@ -6,14 +6,15 @@ stopped with the app. Screens and chats follow ``changed`` instead of polling th
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.signal import Signal
 
-from ..core.tools.config import ToolConfigError, ToolsConfig, tools_config
+from ..core.settings.file import ConfigError, Settings, save_settings
+from ..core.tools.config import ToolConfigError, ToolsConfig, store_disabled, tools_config
 
 if TYPE_CHECKING:
-    from ..core.settings.file import Settings
     from ..core.tools import ToolHub
     from .app import ApertisApp
 
@@ -32,7 +33,7 @@ class ToolServers:
         self.changed: Signal[str] = Signal(app, "tools-changed")
         self._said: set[tuple[str, str]] = set()  # (server, reason) failures already told
 
-    def _read(self, settings: "Settings") -> ToolsConfig:
+    def _read(self, settings: Settings) -> ToolsConfig:
         try:
             config = tools_config(settings, self.app.startup.config_path)
         except ToolConfigError as error:
@@ -74,7 +75,7 @@ class ToolServers:
                                     timeout=12)
         self.changed.publish(name)
 
-    async def apply(self, settings: "Settings") -> None:
+    async def apply(self, settings: Settings) -> None:
         """New settings were saved: servers whose entries changed restart, others run on."""
         config = self._read(settings)
         if self.error is not None:
@@ -87,6 +88,25 @@ class ToolServers:
             self.hub = self._make_hub(config)
             self.hub.start()
         self._announce("")
+
+    def set_tool_enabled(self, server: str, tool: str, enabled: bool) -> None:
+        """Switch one tool on or off (by its server's own name for it): at once in the hub, then
+        in the settings file as ``[tools] disabled``. Not through ``app.apply_settings``: that
+        would restart servers for nothing; the hub has the new state already. A file that cannot
+        be written is a notice; the switch holds for this session."""
+        hub = self.hub
+        if hub is None:
+            return
+        hub.set_tool_enabled(server, tool, enabled)
+        self.config = replace(self.config, disabled=hub.disabled)
+        app = self.app
+        try:
+            store_disabled(app.settings.extra, hub.disabled)
+            save_settings(app.settings, app.startup.config_path)
+        except (ConfigError, ToolConfigError) as error:
+            state = "on" if enabled else "off"
+            app.notify(f"The tool is switched {state} for this session, but not in the settings file: {error}",
+                       title="Tools", severity="error", timeout=20)
 
     async def stop(self) -> None:
         if self.hub is not None:

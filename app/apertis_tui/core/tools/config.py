@@ -35,7 +35,7 @@ This module never imports ``mcp``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,6 +242,29 @@ def _disabled(value: Any) -> frozenset[tuple[str, str]]:
     if not isinstance(value, list) or not all(isinstance(item, str) and "/" in item for item in value):
         raise ToolConfigError('tools.disabled must be a list of "server/tool" names.')
     return frozenset(tuple(item.split("/", 1)) for item in value)  # type: ignore[misc]
+
+
+def store_disabled(extra: dict[str, Any], disabled: Iterable[tuple[str, str]]) -> None:
+    """Write the switched-off tools into a settings document's unknown tables (``Settings.extra``),
+    in place, as ``[tools] disabled`` (sorted); the key goes when nothing is off, and a ``[tools]``
+    table left empty goes too. A short ``tools = false`` (or ``true``) becomes the table it stands
+    for. Raises ``ToolConfigError`` rather than write over a ``tools`` value that is not valid."""
+    table = extra.get("tools", {})
+    if isinstance(table, bool):
+        table = {"enabled": table}
+    elif isinstance(table, Mapping):
+        table = dict(table)
+    else:
+        raise ToolConfigError("tools must be true, false or a table ([tools]); fix it in the settings file first.")
+    names = sorted(f"{server}/{tool}" for server, tool in disabled)
+    if names:
+        table["disabled"] = names
+    else:
+        table.pop("disabled", None)
+    if table:
+        extra["tools"] = table
+    else:
+        extra.pop("tools", None)
 
 
 def tools_config(settings: Any, config_path: Path | None = None) -> ToolsConfig:

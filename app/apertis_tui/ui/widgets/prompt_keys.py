@@ -19,4 +19,7 @@ PROMPT_BINDINGS = [
     Binding("end", "end", "Line end, then newest message", show=False, id="prompt.end"),
     Binding("pageup", "scroll_messages(-1)", "Scroll up", show=False, id="prompt.page_up"),
     Binding("pagedown", "scroll_messages(1)", "Scroll down", show=False, id="prompt.page_down"),
+    # TextArea takes f6 for "select line", so the app's f6 never fired from the prompt (which
+    # has the focus nearly always). Same id as the app's: a keymap moves both.
+    Binding("f6", "app.tools", "Tools", show=False, id="app.tools"),
 ]
