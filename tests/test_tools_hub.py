@@ -258,3 +258,12 @@ async def test_apply_restarts_only_what_changed(hub):
     assert not alive(pid)
     await hub.wait_started(30)
     assert {s.name: s.state for s in hub.servers()} == {"t": ServerState.READY, "u": ServerState.READY}
+
+
+async def test_two_restarts_at_once_leave_one_running_server(hub):
+    first = int((await hub.call("pid", "{}")).text)
+    await asyncio.gather(hub.restart("t"), hub.restart("t"))
+    await hub.wait_started(30)
+    assert hub.status("t").state is ServerState.READY, hub.status("t").reason
+    second = int((await hub.call("pid", "{}")).text)
+    assert second != first and not alive(first)

@@ -46,6 +46,7 @@ class ToolHub:
         # Every name a tool was offered under, and its server: a call to a tool whose server
         # has since failed is told so, not told the tool does not exist.
         self._offered: dict[str, str] = {}
+        self._restart_locks: dict[str, asyncio.Lock] = {}
         for server in config.servers:
             self._connections[server.name] = self._connection(server)
 
@@ -78,10 +79,13 @@ class ToolHub:
             await asyncio.wait_for(asyncio.gather(*waits), timeout)
 
     async def restart(self, name: str) -> None:
-        """Stop the server ``name`` and start it again (it reads its configuration anew)."""
-        conn = self._connections[name]
-        await conn.stop()
-        conn.start()
+        """Stop the server ``name`` and start it again (it reads its configuration anew).
+        Restarts of one server wait for each other: two at once used to start two processes
+        and keep neither."""
+        async with self._restart_locks.setdefault(name, asyncio.Lock()):
+            conn = self._connections[name]
+            await conn.stop()
+            conn.start()
 
     async def apply(self, config: ToolsConfig) -> None:
         """Take a new configuration: servers whose settings changed are restarted, removed ones
