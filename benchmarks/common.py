@@ -155,18 +155,21 @@ def isolate_here(folder: Path) -> None:
         os.environ.pop(var, None)
 
 
-def make_app(store, base_url: str, folder: Path, *, model: str = "gpt-4o", session: bool = False):
-    """The real ApertisApp on ``store``, pointed at ``base_url``, as the tests build it."""
+def make_app(store, base_url: str, folder: Path, *, model: str = "gpt-4o", session: bool = False,
+             settings=None):
+    """The real ApertisApp on ``store``, pointed at ``base_url``, as the tests build it
+    (``settings``: a ``Settings``, by default the defaults)."""
     from apertis_tui.core.settings.file import Settings
     from apertis_tui.core.settings.resolve import resolve_connection
     from apertis_tui.ui.app import ApertisApp, Startup
 
     env = {"APERTIS_API_KEY": KEY}
+    settings = settings or Settings()
     return ApertisApp(Startup(
-        settings=Settings(),
+        settings=settings,
         config_path=folder / "config" / "config.toml",
         store=store,
-        connection=resolve_connection(Settings(), env, base_url_flag=base_url),
+        connection=resolve_connection(settings, env, base_url_flag=base_url),
         model=model,
         env=env,
         session_path=folder / "session.json" if session else None,
@@ -329,11 +332,16 @@ def _serve(argv: list[str]) -> None:
 
     original = fake_server._Handler._stream
 
+    said = threading.Lock()
+
     def stream(self, *a, **k):  # report when the last byte of an answer has been written
         try:
             return original(self, *a, **k)
         finally:
-            print(f"end {time.monotonic():.6f}", flush=True)
+            ended = time.monotonic()
+            with said:  # answers end in threads of their own: one whole line at a time
+                sys.stdout.write(f"end {ended:.6f}\n")
+                sys.stdout.flush()
 
     fake_server._Handler._stream = stream  # type: ignore[method-assign]
     server = fake_server.FakeServer(key=args.key, rate=args.rate).start()
