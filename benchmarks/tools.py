@@ -293,7 +293,7 @@ async def run_turns(folder: Path, base_url: str, turns: int,
                 if time.perf_counter() > deadline:
                     raise RuntimeError("the tool hub did not appear")
                 await pilot.pause(0.01)
-            await app.tools.hub.wait_started(30)
+            await app.tools.wait_started(30)
             if not app.tools.hub.tools():
                 raise RuntimeError(f"the tool server did not start: {app.tools.hub.servers()}")
             pane = app.active_pane
@@ -451,7 +451,7 @@ async def servers_after_first_frame(folder: Path, base_url: str) -> tuple[float,
                 if time.perf_counter() > deadline:
                     raise RuntimeError("the tool hub did not appear")
                 await pilot.pause(0.005)
-            await app.tools.hub.wait_started(30)
+            await app.tools.wait_started(30)
             ready = time.perf_counter()
             servers = app.tools.hub.servers()
             if any(status.state.value != "ready" for status in servers) or len(servers) != len(SERVER_NAMES):

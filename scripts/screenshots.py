@@ -436,7 +436,7 @@ async def scene_tools(app: Any, camera: Camera, server: FakeServer, clock: IsoCl
     async with app.run_test(size=SIZE) as pilot:
         pane = app.active_pane
         await wait_for(pilot, lambda: app.tools.hub is not None, "the tool hub")
-        await app.tools.hub.wait_started(30)
+        await app.tools.wait_started(30)
         await send(pilot, TOOLS_QUESTION)
         await wait_for(pilot, lambda: pane.approval.asking, "the first question")
         await pilot.press("y")

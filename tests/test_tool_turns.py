@@ -28,7 +28,7 @@ async def started(pilot) -> None:
     """The app is up and its tool server ready."""
     app = pilot.app
     await wait_for(pilot, lambda: app.tools.hub is not None, what="the tool hub")
-    await app.tools.hub.wait_started(30)
+    await app.tools.wait_started(30)
     assert app.tools.hub.tools(), app.tools.hub.servers()
 
 
@@ -309,7 +309,7 @@ async def test_a_server_that_does_not_start_is_said_and_the_chat_goes_on(make_ap
     app = make_app(model="test/agent", settings=settings)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.tools.hub is not None, what="the tool hub")
-        await app.tools.hub.wait_started(30)
+        await app.tools.wait_started(30)
         await wait_for(pilot, lambda: any("The tool server 'gone' could not start: the command" in n.message
                                           and "was not found" in n.message for n in app._notifications),
                        what="the notification")

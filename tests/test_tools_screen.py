@@ -68,7 +68,7 @@ def server_processes() -> list[int]:
 async def started(pilot) -> None:
     """Until every configured server is ready or failed."""
     await wait_for(pilot, lambda: pilot.app.tools.hub is not None, what="the tool hub")
-    await pilot.app.tools.hub.wait_started(START)
+    await pilot.app.tools.wait_started(START)
 
 
 async def open_tools(pilot) -> ToolsScreen:

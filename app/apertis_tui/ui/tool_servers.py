@@ -5,6 +5,7 @@ stopped with the app. Screens and chats follow ``changed`` instead of polling th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -21,6 +22,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def _import_sdk() -> None:
+    """What starting a server imports (the client session and both transports)."""
+    import mcp.client.stdio  # noqa: F401
+    import mcp.client.streamable_http  # noqa: F401
+    import mcp.client.session  # noqa: F401
+
+
 class ToolServers:
     """``hub`` is None until a server is configured and the first frame is out."""
 
@@ -32,6 +40,7 @@ class ToolServers:
         # Published with a server's name whenever its state or its tools change.
         self.changed: Signal[str] = Signal(app, "tools-changed")
         self._said: set[tuple[str, str]] = set()  # (server, reason) failures already told
+        self._launched = asyncio.Event()  # the hub's servers were told to start
 
     def _read(self, settings: Settings) -> ToolsConfig:
         try:
@@ -53,7 +62,26 @@ class ToolServers:
             self.app.notify(self.error, title="Tools not loaded", severity="error", timeout=30)
         if self.config.servers and self.hub is None:
             self.hub = self._make_hub(self.config)
-            self.hub.start()
+            self.app.run_worker(self._start_off_the_loop(self.hub), group="tool-servers", exit_on_error=False)
+
+    async def _start_off_the_loop(self, hub: "ToolHub") -> None:
+        """Import the SDK in a thread, then start the servers: imported in the event loop, it
+        held keys and frames for ~0.5 s right after the first frame."""
+        try:
+            await asyncio.to_thread(_import_sdk)
+        finally:  # (an SDK that cannot be imported fails each server with its sentence)
+            if self.hub is hub:
+                hub.start()
+            self._launched.set()
+
+    async def wait_started(self, timeout: float | None = None) -> None:
+        """Wait until every configured server is ready or failed (at most ``timeout`` seconds
+        in all); returns at once when none is configured. Raises TimeoutError."""
+        if self.hub is None:
+            return
+        async with asyncio.timeout(timeout):
+            await self._launched.wait()
+            await self.hub.wait_started()
 
     def _make_hub(self, config: ToolsConfig) -> "ToolHub":
         from ..core.tools.hub import ToolHub
@@ -87,6 +115,7 @@ class ToolServers:
         elif config.servers:
             self.hub = self._make_hub(config)
             self.hub.start()
+            self._launched.set()
         self._announce("")
 
     def set_tool_enabled(self, server: str, tool: str, enabled: bool) -> None:

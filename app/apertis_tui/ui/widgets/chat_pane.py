@@ -425,10 +425,10 @@ class ChatPane(Branches, Vertical):
         hub = servers.hub
         if hub is None:
             return None, None
-        if any(status.state.value == "starting" for status in hub.servers()):
+        if any(status.state.value in ("starting", "stopped") for status in hub.servers()):
             self.status.tools("Starting the tool servers…")
             try:
-                await hub.wait_started(servers.config.start_timeout)
+                await servers.wait_started(servers.config.start_timeout + 5)
             except TimeoutError:
                 pass  # the ready ones are used; the tools screen (f6) says what the others do
         tools = hub.openai_tools()
