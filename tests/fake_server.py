@@ -1192,6 +1192,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._requests: list[dict[str, Any]] = []
         self._conns: set[socket.socket] = set()
+        self.accepted = 0  # connections clients opened (keep-alive reuses one)
         self._ids = itertools.count(1)
         self._long_cache: dict[int, str] = {}
         self.stall_release = threading.Event()
@@ -1286,6 +1287,7 @@ class FakeServer:
         with self._lock:
             if add:
                 self._conns.add(conn)
+                self.accepted += 1  # connections opened by clients, in all
             else:
                 self._conns.discard(conn)
 

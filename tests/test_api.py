@@ -1069,3 +1069,13 @@ async def test_unsendable_key_is_an_auth_error_not_a_crash(key: str) -> None:
     assert "ASCII" in err.message
     assert key not in err.sentence
     assert seen == []
+
+
+async def test_streamed_answers_reuse_one_connection(fake_server: FakeServer) -> None:
+    # Reading the body to its end after [DONE] keeps the connection for the next request:
+    # breaking off there made httpx drop it, and each request paid a new TCP (and TLS) set-up.
+    async with make_client(fake_server.base_url) as c:
+        for _ in range(5):
+            events = await collect(c, "gpt-4o")
+            assert isinstance(events[-1], Finish)
+    assert fake_server.accepted == 1

@@ -8,6 +8,7 @@ before the failure. Bytes -> events goes ``core.sse`` (framing) -> ``core.chunks
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -32,6 +33,21 @@ _RAW_LIMIT = 1 << 20  # bytes of a body that is not SSE kept to read it as JSON 
 
 # ---------------------------------------------------------------------------
 # The client
+
+
+async def _drain(lines: AsyncIterator[str], limit: float = 0.25, max_lines: int = 1000) -> None:
+    """Read what follows ``[DONE]`` (usually nothing but the body's end) and ignore it: a body
+    left unread makes httpx drop the connection, and every next request would pay a new TCP and
+    TLS set-up. A server that keeps talking gets ``limit`` seconds, then the connection goes."""
+    try:
+        async with asyncio.timeout(limit):
+            count = 0
+            async for _ in lines:
+                count += 1
+                if count >= max_lines:
+                    return
+    except (TimeoutError, httpx.HTTPError):
+        pass
 
 
 class ApertisClient:
@@ -182,7 +198,8 @@ class ApertisClient:
                     yield StreamError(error_from_response(response.status_code, content, response.headers,
                                                           model=model, key=self._key, host=host_of(self.base_url)))
                     return
-                async for line in response.aiter_lines():
+                lines = response.aiter_lines()
+                async for line in lines:
                     event = decoder.feed(line)
                     if event is None:
                         if not saw_event and raw_size < _RAW_LIMIT:
@@ -192,6 +209,7 @@ class ApertisClient:
                     saw_event = True
                     if self._is_done(event):
                         done = True
+                        await _drain(lines)
                         break
                     for item in self._events(event, interpreter):
                         yield item

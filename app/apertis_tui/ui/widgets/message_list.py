@@ -92,7 +92,9 @@ class MessageList(LayoutOnce, VerticalScroll):
 
     @property
     def views(self) -> list[MessageView]:
-        return list(self.query_children(MessageView))
+        # A plain filter: query_children matched selectors, ~0.5 ms at 128 messages, and this
+        # runs at every bindings refresh.
+        return [child for child in self.children if isinstance(child, MessageView)]
 
     def add(self, message: Message, *, streaming: bool = False) -> MessageView:
         view = MessageView(message, streaming=streaming)
