@@ -117,6 +117,7 @@ class ChatPane(Branches, Vertical):
         self._pending_system_prompt: str | None = None
         self._pending_params = ChatParams()
         self._pending_tools = ChatTools()
+        self.comparing: tuple[str, ...] = ()  # the models a prompt goes to at once (see set_comparing)
 
     @property
     def tui(self) -> "ApertisApp":
@@ -233,7 +234,10 @@ class ChatPane(Branches, Vertical):
     def refresh_title(self) -> None:
         """Redraw the title bar (title, model, own settings) and relabel the tab."""
         title = Text(chat_title(self.chat), style="bold")
-        title.append(f"  ·  {self.model}", style="dim")
+        if self.comparing:
+            title.append("  ·  comparing: " + " · ".join(self.comparing), style="dim")
+        else:
+            title.append(f"  ·  {self.model}", style="dim")
         own = self.own_settings_summary()
         if own:
             title.append(f"  ·  {own}", style="italic")
@@ -284,6 +288,11 @@ class ChatPane(Branches, Vertical):
             self._pending_tools = tools
         else:
             self.chat = self.tui.store.update_chat(self.chat.id, tools=tools) or self.chat
+        self.refresh_title()
+
+    def set_comparing(self, models: list[str]) -> None:
+        """Send the next prompts to these models at once (two to six); empty: stop comparing."""
+        self.comparing = tuple(dict.fromkeys(models))[:6] if len(models) >= 2 else ()
         self.refresh_title()
 
     def own_settings_summary(self) -> str:
