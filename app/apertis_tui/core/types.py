@@ -208,6 +208,26 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """One prompt sent to several models at once. ``root_id`` is the question they all
+    answered first; ``leaves[i]`` the newest message of column i (its model ``models[i]``),
+    which the next compared prompt follows; ``chosen_id`` the leaf the user picked (None:
+    not decided yet, the chat still compares)."""
+
+    id: int
+    chat_id: int
+    root_id: int
+    models: tuple[str, ...]
+    leaves: tuple[int, ...]
+    chosen_id: int | None
+    created_at: str
+
+    @property
+    def open(self) -> bool:
+        return self.chosen_id is None
+
+
+@dataclass(frozen=True)
 class SearchHit:
     chat_id: int
     chat_title: str

@@ -2,7 +2,7 @@
 
 One module per job: ``opening`` (the file, its errors, crash recovery, the guarded
 connection), ``migrations`` (the schema), ``chats``, ``messages``, ``tree`` (paths, siblings,
-the current leaf, forks), ``search`` and ``export``
+the current leaf, forks), ``compare`` (several models answering at once), ``search`` and ``export``
 (a chat as a file). ``History`` puts the per-job parts together: it is the one object
 callers hold.
 """
@@ -10,6 +10,7 @@ callers hold.
 from __future__ import annotations
 
 from .chats import Chats, ChatSummary
+from .compare import Compare
 from .messages import CURRENT, Messages
 from .migrations import MIGRATION_NAMES, SCHEMA_VERSION, migrate, schema_version
 from .opening import StoreCorrupt, StoreError, now_iso, set_aside
@@ -32,5 +33,5 @@ __all__ = [
 ]
 
 
-class History(Chats, Messages, Tree, Search):
+class History(Chats, Messages, Tree, Compare, Search):
     """The chat history file. Open it once per process; close it at exit."""

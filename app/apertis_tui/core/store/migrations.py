@@ -231,6 +231,27 @@ def m008_chat_tools(db: "sqlite_utils.Database") -> None:
     db.execute("ALTER TABLE chats ADD COLUMN tools TEXT")
 
 
+@migration
+def m009_comparisons(db: "sqlite_utils.Database") -> None:
+    # One prompt sent to several models at once: the question they answer (root_id), the models
+    # in column order, each column's newest message (leaves, JSON ids) and, once the user picked
+    # one, its leaf (chosen_id). The answers themselves are ordinary sibling messages.
+    db.execute(
+        """
+        CREATE TABLE comparisons (
+            id INTEGER PRIMARY KEY,
+            chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE,
+            root_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            models TEXT NOT NULL,
+            leaves TEXT NOT NULL,
+            chosen_id INTEGER,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX comparisons_chat ON comparisons(chat_id, id)")
+
+
 # The names the database records; the released ones are pinned in tests/test_migrate.py.
 MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

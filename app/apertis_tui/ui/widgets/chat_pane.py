@@ -29,7 +29,7 @@ from ...core import logs
 from ...core.store import StoreError
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
-from ...core.types import ApiError, Chat, ChatParams, ChatTools
+from ...core.types import ApiError, Chat, ChatParams, ChatTools, Comparison
 from ..signals import follow_app_signals
 from ..startup import PromptSlot
 from ..titles import chat_title
@@ -37,10 +37,13 @@ from .message_list import MessageList
 from .message_view import MessageView
 from ..pacing import STATUS_EVERY, YIELD_EVERY
 from .branches import Branches
+from .comparing import Comparing
 from .status_line import StatusLine, StreamStats
 
 if TYPE_CHECKING:
     from ..app import ApertisApp
+    from .comparison_view import CompareCell
+    from .reply_saver import ReplySaver
     from .prompt_input import PromptInput
     from .tool_approval import ToolApproval
 
@@ -75,7 +78,7 @@ class ChatTitle(Static):
     """
 
 
-class ChatPane(Branches, Vertical):
+class ChatPane(Comparing, Branches, Vertical):
     """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
 
     BINDINGS = [
@@ -118,6 +121,7 @@ class ChatPane(Branches, Vertical):
         self._pending_params = ChatParams()
         self._pending_tools = ChatTools()
         self.comparing: tuple[str, ...] = ()  # the models a prompt goes to at once (see set_comparing)
+        self.comparison: Comparison | None = None  # the open one: answered, not picked yet
 
     @property
     def tui(self) -> "ApertisApp":
@@ -212,6 +216,12 @@ class ChatPane(Branches, Vertical):
     def show_path(self) -> None:
         """Show (again) the newest page of the path to ``leaf_id``."""
         if self.chat is not None:
+            comparison = self.tui.store.open_comparison(self.chat.id)
+            if comparison is not None:  # answered by several models, none picked yet
+                self.comparison, self.comparing = comparison, comparison.models
+                self.refresh_title()
+                self.show_comparison(comparison)
+                return
             page = self.tui.store.path_to(self.leaf_id, limit=MessageList.PAGE)
             self.messages.show(page, more_before=bool(page) and page[0].depth > 1)
             self.mark_versions(self.messages.views)
@@ -290,11 +300,6 @@ class ChatPane(Branches, Vertical):
             self.chat = self.tui.store.update_chat(self.chat.id, tools=tools) or self.chat
         self.refresh_title()
 
-    def set_comparing(self, models: list[str]) -> None:
-        """Send the next prompts to these models at once (two to six); empty: stop comparing."""
-        self.comparing = tuple(dict.fromkeys(models))[:6] if len(models) >= 2 else ()
-        self.refresh_title()
-
     def own_settings_summary(self) -> str:
         """What this chat sets differently from the defaults, for the title bar."""
         parts = [f"{name}={value}" for name, value in self.own_params.as_dict().items()
@@ -354,6 +359,12 @@ class ChatPane(Branches, Vertical):
                             if asking else "An answer is still arriving: wait for it, or press escape to stop it.",
                             severity="warning")
             return False
+        if self.comparing or self.comparison is not None:
+            if self.editing is not None:
+                self.tui.notify("An edit makes a version of one conversation: turn comparing off (f7) first.",
+                                severity="warning")
+                return False
+            return self.send_compared(text)
         store = self.tui.store
         edited = self.editing  # sending an edit makes a new version of that message
         try:
@@ -455,26 +466,39 @@ class ChatPane(Branches, Vertical):
         return tools, None
 
     async def _answer(self, model: str, parent_id: int, tools: list[dict] | None,
-                      tool_choice: object) -> StoredMessage | None:
+                      tool_choice: object, *, cell: "CompareCell | None" = None,
+                      started: "tuple[ReplySaver, StoredMessage] | None" = None) -> StoredMessage | None:
         """Stream one answer below ``parent_id``, saving it as it comes; the stored result
-        (None when it could not even be started)."""
+        (None when it could not even be started). In a comparison, ``cell`` shows it and
+        ``started`` is its saver and row, made before any answer of the comparison starts."""
         from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
         from ...core.reply import ReplyAccumulator
         from .reply_saver import ReplySaver  # (here: nothing of it is needed for the first frame)
 
         assert self.chat is not None
         app, chat = self.tui, self.chat
-        saver = ReplySaver(app, chat.id)
-        message = saver.start(model, parent_id)
-        if message is None:
-            return None
-        self.leaf_id = message.id
-        view = self.messages.add(message, streaming=True)
-        self.mark_versions([view])  # a regenerated reply: "‹ 2/2 ›" at once
+        if started is not None:
+            saver, message = started
+        else:
+            saver = ReplySaver(app, chat.id)
+            message = saver.start(model, parent_id)  # type: ignore[assignment]
+            if message is None:
+                return None
+        if cell is not None:
+            view = cell.show(message, streaming=True)
+            header = cell.header
+        else:
+            self.leaf_id = message.id
+            view = self.messages.add(message, streaming=True)
+            self.mark_versions([view])  # a regenerated reply: "‹ 2/2 ›" at once
+            header = None
         context = app.store.context(chat.id, parent_id)
         stats = StreamStats(model=model, started=time.monotonic())
         reply = ReplyAccumulator()
-        self.status.waiting(stats)
+        if header is not None:
+            header.show(stats)
+        else:
+            self.status.waiting(stats)
         last_yield = time.monotonic()
         last_status = 0.0
         final: StoredMessage | None = None
@@ -498,7 +522,10 @@ class ChatPane(Branches, Vertical):
                     last_yield = now = time.monotonic()
                 saver.flush(reply, now)
                 if now - last_status >= STATUS_EVERY:
-                    self.status.streaming(stats)
+                    if header is not None:
+                        header.show(stats)
+                    else:
+                        self.status.streaming(stats)
                     last_status = now
         except Exception as exc:  # a bug of ours: keep the text, say so, keep the app alive
             log.exception("reply to chat %s failed", chat.id)
@@ -515,7 +542,10 @@ class ChatPane(Branches, Vertical):
             duration = time.monotonic() - stats.started
             final = saver.finish(reply, status, stats, duration)
             view.finish(final)
-            if self.is_attached:
+            if header is not None:
+                if header.is_attached:
+                    header.show(message=final)
+            elif self.is_attached:
                 self.status.finished(status, stats, duration, self.branch_text())
                 if refused_tools:
                     self.call_later(self._offer_tools_off)

@@ -1,0 +1,109 @@
+"""Comparing models, end to end: the real app (Pilot) against the fake server on a socket, a
+real history file. One prompt to several models at once, columns, later turns, the pick, and a
+restart in the middle of a comparison."""
+
+from __future__ import annotations
+
+from tests.conftest import pane, reply_done, screen_text, send, wait_for
+
+MODELS = ["gpt-4o", "test/err-500", "gpt-4o-mini"]
+
+
+def requests_by_model(fake_server) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for request in fake_server.chat_requests:
+        out.setdefault(request["json"]["model"], []).append(request["json"])
+    return out
+
+
+def cells(app):
+    view = pane(app).comparison_view
+    return view.rows[-1] if view is not None else []
+
+
+async def test_compare_three_models_then_pick_the_second(make_app, fake_server):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 45)) as pilot:
+        chat = pane(app)
+        chat.set_comparing(MODELS)
+        assert "comparing: gpt-4o · test/err-500 · gpt-4o-mini" in screen_text(app)
+        await send(pilot, "first question")
+        await reply_done(pilot)
+        row = cells(app)
+        assert [c.model for c in row] == MODELS
+        assert "You said: first question" in row[0].view.text and "You said: first question" in row[2].view.text
+        assert row[1].view.message.status == "error"  # its own sentence, in its own column
+        text = screen_text(app)
+        assert "1 gpt-4o" in text and "3 gpt-4o-mini" in text and "tokens" in text
+        # All three were asked with the same conversation.
+        first = requests_by_model(fake_server)
+        assert {m: len(r) for m, r in first.items()} == {m: 1 for m in MODELS}
+        # A second turn goes to all three, each with its own previous answer.
+        await send(pilot, "second question")
+        await reply_done(pilot)
+        asked = requests_by_model(fake_server)
+        for model in ("gpt-4o", "gpt-4o-mini"):
+            messages = asked[model][-1]["messages"]
+            assert [m["role"] for m in messages][-3:] == ["user", "assistant", "user"]
+            assert f"**{model}**" in messages[-2]["content"]  # its own answer, not another's
+        assert len(pane(app).comparison_view.rows) == 2
+        # Pick the second column (digits jump; enter picks).
+        await pilot.press("ctrl+up")
+        assert app.focused is chat.comparison_view
+        await pilot.press("3", "left")
+        assert chat.comparison_view.current == 1
+        await pilot.press("right", "enter")
+        await wait_for(pilot, lambda: chat.comparison is None, what="the pick")
+        assert chat.model == "gpt-4o-mini" and chat.comparing == ()
+        stored = app.store.get_chat(chat.chat.id)
+        assert stored.model == "gpt-4o-mini"
+        # The next request goes to that model only, with its answers in the context.
+        before = len(fake_server.chat_requests)
+        await send(pilot, "third question")
+        await reply_done(pilot)
+        assert len(fake_server.chat_requests) == before + 1
+        body = fake_server.chat_requests[-1]["json"]
+        assert body["model"] == "gpt-4o-mini"
+        contents = " ".join(str(m["content"]) for m in body["messages"])
+        assert "**gpt-4o-mini**" in contents and "**gpt-4o**" not in contents
+        # The other answers are versions of the chosen one: flip to one.
+        await pilot.press("ctrl+up")
+        for _ in range(4):  # from the third answer: its question, the second answer and question, the first
+            await pilot.press("up")
+        selected = chat.messages.selected
+        assert selected.message.role == "assistant" and selected.versions is not None
+        await pilot.press("left")
+        await wait_for(pilot, lambda: chat.messages.selected is not None
+                       and chat.messages.selected.message.model != "gpt-4o-mini", what="the flip")
+
+
+async def test_a_comparison_comes_back_after_a_restart(make_app, fake_server, tmp_path):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 45)) as pilot:
+        pane(app).set_comparing(["gpt-4o", "gpt-4o-mini"])
+        await send(pilot, "compare me")
+        await reply_done(pilot)
+        chat_id = pane(app).chat.id
+    again = make_app(model="gpt-4o")
+    async with again.run_test(size=(150, 45)) as pilot:
+        await wait_for(pilot, lambda: pane(again).comparison_view is not None, what="the comparison shown again")
+        chat = pane(again)
+        assert chat.chat.id == chat_id and chat.comparing == ("gpt-4o", "gpt-4o-mini")
+        assert [c.model for c in cells(again)] == ["gpt-4o", "gpt-4o-mini"]
+        assert all("You said: compare me" in c.view.text for c in cells(again))
+        assert "comparing: gpt-4o · gpt-4o-mini" in screen_text(again)
+        # The search finds either answer.
+        hits = again.store.search("compare")
+        assert {h.chat_id for h in hits} == {chat_id}
+
+
+async def test_escape_stops_every_column(make_app, fake_server):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 45)) as pilot:
+        pane(app).set_comparing(["test/stall", "test/slow"])
+        await send(pilot, "go")
+        await wait_for(pilot, lambda: all(c.view is not None and c.view.text for c in cells(app)),
+                       what="both columns started")
+        await pilot.press("escape")
+        await reply_done(pilot)
+        assert [c.view.message.status for c in cells(app)] == ["stopped", "stopped"]
