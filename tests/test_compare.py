@@ -107,3 +107,30 @@ async def test_escape_stops_every_column(make_app, fake_server):
         await pilot.press("escape")
         await reply_done(pilot)
         assert [c.view.message.status for c in cells(app)] == ["stopped", "stopped"]
+
+
+async def test_compare_report_from_the_shell_and_the_palette(make_app, fake_server, tmp_path, monkeypatch):
+    app = make_app(model="gpt-4o", db=tmp_path / "history.db")
+    async with app.run_test(size=(150, 45)) as pilot:
+        pane(app).set_comparing(["gpt-4o", "test/err-500", "gpt-4o-mini"])
+        await send(pilot, "which is best?")
+        await reply_done(pilot)
+        await pilot.press("ctrl+up", "3", "enter")
+        await wait_for(pilot, lambda: pane(app).comparison is None, what="the pick")
+        chat_id = pane(app).chat.id
+        monkeypatch.setenv("HOME", str(tmp_path))
+        app.action_export_comparison()
+        written = tmp_path / f"apertis-comparison-{chat_id}.md"
+        assert written.is_file()
+    from apertis_tui.cli import main
+
+    out = tmp_path / "report.md"
+    assert main(["compare-report", str(chat_id), "--db", str(tmp_path / "history.db"), "-o", str(out)]) == 0
+    report = out.read_text()
+    assert report == written.read_text()
+    assert "chosen: **gpt-4o-mini**" in report and "### Turn 1: which is best?" in report
+    rows = [line for line in report.splitlines() if line.startswith("| ")][1:]
+    assert len(rows) == 3
+    assert rows[2].startswith("| ✓ | gpt-4o-mini |") and "You said: which is best?" in rows[2]
+    assert "The server had a problem (500)" in rows[1]
+    assert main(["compare-report", "999", "--db", str(tmp_path / "history.db")]) == 1

@@ -1,5 +1,6 @@
 """The history from the shell: ``apertis-tui history`` lists (or searches) chats,
-``apertis-tui export CHAT_ID`` writes one as Markdown or JSON. No Textual import.
+``apertis-tui export CHAT_ID`` writes one as Markdown or JSON, ``apertis-tui compare-report
+CHAT_ID`` its comparisons as a Markdown table. No Textual import.
 
 ``cli.main`` hands over when the first word that is not an option is one of SUBCOMMANDS, so
 ``apertis-tui "some prompt"`` still starts a chat (and ``apertis-tui -- history`` sends the word).
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from . import APP_NAME
 
-SUBCOMMANDS = ("history", "export")
+SUBCOMMANDS = ("history", "export", "compare-report")
 # Options of the main parser that take a value: their value is not a subcommand.
 _VALUE_OPTIONS = {"-m", "--model", "--base-url", "--config", "--db"}
 
@@ -80,6 +81,19 @@ def _export_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _report_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"{APP_NAME} compare-report",
+        description="Write a chat's comparisons (one prompt to several models) as Markdown: for every "
+        "compared turn, each model's first token, tokens/s, tokens, cost and first lines, the chosen one marked.",
+    )
+    parser.add_argument("chat_id", metavar="CHAT_ID", type=_chat_id, help="the chat's number (see `history`)")
+    parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of the standard output")
+    parser.add_argument("-f", "--force", action="store_true", help="replace FILE if it exists")
+    _common(parser)
+    return parser
+
+
 def _fail(message: str, code: int = 1) -> int:
     print(f"{APP_NAME}: {message}", file=sys.stderr)
     return code
@@ -95,6 +109,8 @@ def run_subcommand(argv: list[str], index: int) -> int:
     name, rest = argv[index], argv[:index] + argv[index + 1 :]
     if name == "history":
         return _history(_history_parser().parse_args(rest))
+    if name == "compare-report":
+        return _compare_report(_report_parser().parse_args(rest))
     return _export(_export_parser().parse_args(rest))
 
 
@@ -205,4 +221,31 @@ def _export(args: argparse.Namespace) -> int:
     except ExportError as error:
         return _fail(str(error))
     print(f"Wrote chat {args.chat_id} to {written}.", file=sys.stderr)
+    return 0
+
+
+def _compare_report(args: argparse.Namespace) -> int:
+    from .cli import open_store
+    from .core.store.compare_report import ExportError, ExportExists, comparison_report, write_export
+
+    path = _db_path(args)
+    if not path.exists():
+        return _fail(f"there is no chat {args.chat_id}: no history at {path}.")
+    store = open_store(path)
+    try:
+        text = comparison_report(store, args.chat_id)
+    except ExportError as error:
+        return _fail(str(error))
+    finally:
+        store.close()
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        written = write_export(args.output, text, overwrite=args.force)
+    except ExportExists as error:
+        return _fail(f"{error.path} already exists; add --force to replace it.")
+    except ExportError as error:
+        return _fail(str(error))
+    print(f"Wrote the comparisons of chat {args.chat_id} to {written}.", file=sys.stderr)
     return 0

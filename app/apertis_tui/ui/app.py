@@ -351,6 +351,37 @@ class ApertisApp(App[None]):
             return
         start_export(self, pane.chat)
 
+    def action_export_comparison(self) -> None:
+        """The chat in front's comparisons, as Markdown, to ~/apertis-comparison-<id>.md (a free
+        name beside it when that exists)."""
+        from ..core.pathtext import home_relative
+        from ..core.store.compare_report import ExportError, ExportExists, comparison_report, default_report_path
+        from ..core.store.compare_report import write_export
+
+        pane = self.active_pane
+        if pane is None or pane.chat is None:
+            self.notify("This chat has no messages yet: there is no comparison to export.")
+            return
+        try:
+            text = comparison_report(self.store, pane.chat.id)
+        except ExportError as error:
+            self.notify(str(error))
+            return
+        target = default_report_path(pane.chat.id)
+        for number in range(2, 100):
+            try:
+                written = write_export(target, text)
+                break
+            except ExportExists:
+                target = target.with_name(f"apertis-comparison-{pane.chat.id}-{number}.md")
+            except ExportError as error:
+                self.notify(str(error), title="Not exported", severity="error", timeout=10)
+                return
+        else:
+            self.notify("Too many comparison reports of this chat in your home folder already.", severity="error")
+            return
+        self.notify(f"Wrote the comparisons to {home_relative(written)}.", title="Export")
+
     def action_show_keys(self) -> None:
         from .screens.keys import KeysScreen, key_rows
 

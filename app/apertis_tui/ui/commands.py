@@ -108,6 +108,8 @@ class HistoryCommands(Commands):
             ("Search history…", "Find a chat by any word of its title or messages (ctrl+r, then type)",
              app.action_history),
             ("Export this chat…", "Save the chat in front as Markdown or JSON", app.action_export_chat),
+            ("Export comparison…", "The chat's comparisons as a Markdown table: first token, tokens/s, tokens, "
+             "first lines, the chosen answer marked", app.action_export_comparison),
             *self._history_screen_commands(),
         ]
 

@@ -21,6 +21,7 @@ from textual.message import Message as TextualMessage
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from ...core.store.compare_report import tokens_per_second
 from ...core.types import Comparison
 from ...core.types import Message as StoredMessage
 from .message_view import MessageView
@@ -86,13 +87,6 @@ def figures(message: StoredMessage) -> list[str]:
     if message.status not in ("complete", "streaming"):
         parts.append(message.status)
     return parts
-
-
-def tokens_per_second(message: StoredMessage) -> float | None:
-    if not message.completion_tokens or message.duration_ms is None:
-        return None
-    streaming = (message.duration_ms - (message.ttft_ms or 0)) / 1000
-    return message.completion_tokens / streaming if streaming > 0.05 else None
 
 
 class CompareCell(Vertical):
