@@ -127,6 +127,19 @@ MODEL_ANSWERS = {
                                     "and Homebrew first.\n",
 }
 
+COMPARE_QUESTION = "In one sentence: when should I use a Bloom filter?"
+MODEL_ANSWERS.update({
+    ("gpt-4.1", COMPARE_QUESTION): "When you must test set membership over a huge set in little memory and can "
+                                   "accept rare false positives (never false negatives) — e.g. skipping disk "
+                                   "lookups for keys that are surely absent.\n",
+    ("claude-sonnet-4-20250514", COMPARE_QUESTION): "Use one in front of an expensive lookup (disk, network) when "
+                                                    "most queried keys are absent: it answers \"definitely not "
+                                                    "here\" in O(k) time and a few bits per item.\n",
+    ("deepseek-chat", COMPARE_QUESTION): "When memory is tight and a small, tunable false-positive rate is "
+                                         "fine: caches, spell checkers, and LSM-tree reads are the classic "
+                                         "cases.\n",
+})
+
 #: (days ago, title, model, [(question, answer)]) for the history picture
 HISTORY = [
     (0.1, "SQLite WAL mode and backups", "claude-sonnet-4-20250514", [
@@ -450,6 +463,20 @@ async def scene_tools(app: Any, camera: Camera, server: FakeServer, clock: IsoCl
         await camera.shoot(pilot, "tools")
 
 
+async def scene_compare(app: Any, camera: Camera, server: FakeServer, clock: IsoClock) -> None:
+    """Three models answer one prompt side by side, the third rate-limited; the comparison is
+    selected (ctrl+up) with the second column current, ready for enter to pick it."""
+    async with app.run_test(size=(130, 30)) as pilot:
+        pane = app.active_pane
+        pane.set_comparing(["gpt-4.1", "claude-sonnet-4-20250514", "claude-opus-4-20250514"])
+        await send(pilot, COMPARE_QUESTION)
+        await answered(pilot)
+        await pilot.press("ctrl+up", "2")
+        await wait_for(pilot, lambda: pane.comparison_view is not None and pane.comparison_view.current == 1,
+                       "the second column")
+        await camera.shoot(pilot, "compare")
+
+
 async def run(out: Path, only: set[str] | None) -> list[Path]:
     camera = Camera(out, KEY)
     # The user's own settings, history, favourites and keys stay out of it.
@@ -478,6 +505,7 @@ async def play(home: Path, camera: Camera, only: set[str] | None) -> None:
         "settings": {"model": "claude-sonnet-4-20250514", "base_url": SHOWN_BASE_URL, "settings": settings_shown},
         "error": {"model": "gpt-4.1"},
         "branches": {"model": "gpt-4.1"},
+        "compare": {"model": "gpt-4.1"},
         "tools": {"model": "gpt-4.1-mini", "settings": Settings(theme=THEME, extra={"mcp": {"servers": {"calc": {
             "command": sys.executable, "args": [str(ROOT / "tests" / "mcp_server.py")]}}}})},
     }
@@ -505,6 +533,7 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "error": scene_error,  # error.svg
     "branches": scene_branches,  # branches.svg
     "tools": scene_tools,  # tools.svg
+    "compare": scene_compare,  # compare.svg
 }
 
 

@@ -122,7 +122,8 @@ def answers_drawn(app: App) -> bool:
     pane = getattr(app, "active_pane", None)
     if pane is None:
         return True
-    return not any(view.body.behind or view.reasoning.behind for view in pane.messages.views)
+    views = pane.messages.query("MessageView")  # (a comparison's answers are inside its columns)
+    return not any(view.body.behind or view.reasoning.behind for view in views)
 
 
 def steady(app: App) -> None:

@@ -35,8 +35,7 @@ class CellHeader(Static):
     """A column's model and figures: time to first token, tokens per second, tokens."""
 
     DEFAULT_CSS = """
-    CellHeader { height: 1; padding: 0 1; background: $boost; color: $text-muted; }
-    CompareCell.-current CellHeader { background: $accent 30%; color: $text; }
+    CellHeader { height: 2; padding: 0 1; background: $boost; color: $text-muted; }
     """
 
     def __init__(self, number: int, model: str) -> None:
@@ -67,8 +66,7 @@ class CellHeader(Static):
         self.figures = " · ".join(parts)
         text = Text(f"{self.number} ", style="bold")
         text.append(self.model, style="bold")
-        if self.figures:
-            text.append("  " + self.figures)
+        text.append("\n" + (self.figures or " "))
         text.no_wrap = True
         text.overflow = "ellipsis"
         self.update(text)
@@ -92,6 +90,7 @@ def figures(message: StoredMessage) -> list[str]:
 class CompareCell(Vertical):
     DEFAULT_CSS = """
     CompareCell { width: 1fr; height: auto; margin: 0 1 0 0; }
+    CompareCell.-current > CellHeader { background: $accent 40%; color: $text; }
     CompareCell MessageView { padding: 0 1; }
     CompareRow.-stacked CompareCell { width: 100%; margin: 0 0 1 0; }
     """
@@ -109,7 +108,7 @@ class CompareCell(Vertical):
             yield self.view
 
     def show(self, message: StoredMessage, *, streaming: bool = False) -> MessageView:
-        self.view = MessageView(message, streaming=streaming)
+        self.view = MessageView(message, streaming=streaming, in_column=True)
         if self.is_attached:
             self.mount(self.view)
         if not streaming:

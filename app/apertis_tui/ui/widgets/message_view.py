@@ -116,8 +116,11 @@ class MessageView(LayoutOnce, Widget):
     }
     """
 
-    def __init__(self, message: Message, *, streaming: bool = False) -> None:
+    def __init__(self, message: Message, *, streaming: bool = False, in_column: bool = False) -> None:
+        """``in_column``: an answer in a comparison's column, whose header names its model and
+        figures (no label here) and where ctrl+g does not retry it."""
         super().__init__(classes=f"-{message.role}")
+        self.in_column = in_column
         self._lines: list[Strip] = []
         self._style: Style | None = None
         # (id of a line, width) -> (that line, its drawn form). Holding the line keeps its id
@@ -249,7 +252,7 @@ class MessageView(LayoutOnce, Widget):
         self._width = width
         self._dirty = False
         console = self.app.console
-        lines = [self._label_strip()]
+        lines = [] if self.in_column else [self._label_strip()]
         if self.reasoning.size:
             lines.append(self._reasoning_header())
             if self.reasoning_open:
@@ -337,7 +340,7 @@ class MessageView(LayoutOnce, Widget):
             return []
         if status == "error" and self.message.error:
             style = self.get_component_rich_style("message--error")
-            body = Text(self.message.error + "\nctrl+g retries.")
+            body = Text(self.message.error + ("" if self.in_column else "\nctrl+g retries."))
             panel = Panel(body, title="Error", title_align="left", border_style=style, expand=True)
             options = self.app.console.options.update(width=max(4, width), height=None)
             return ([Strip.blank(0)] if self.body.size else []) + render_to_strips(self.app.console, panel, options)
@@ -369,7 +372,7 @@ class MessageView(LayoutOnce, Widget):
         self._styled.clear()
 
     def on_click(self, event: Click) -> None:
-        if self.reasoning.size and event.y == 1:
+        if self.reasoning.size and event.y == (0 if self.in_column else 1):
             self.toggle_reasoning()
         elif event.y > 0 and self.foldable:
             self.toggle_fold()
