@@ -134,3 +134,44 @@ async def test_compare_report_from_the_shell_and_the_palette(make_app, fake_serv
     assert rows[2].startswith("| ✓ | gpt-4o-mini |") and "You said: which is best?" in rows[2]
     assert "The server had a problem (500)" in rows[1]
     assert main(["compare-report", "999", "--db", str(tmp_path / "history.db")]) == 1
+
+
+async def test_narrow_terminals_stack_the_columns(make_app, fake_server):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(100, 45)) as pilot:
+        pane(app).set_comparing(["gpt-4o", "gpt-4o-mini", "test/reasoning"])
+        await send(pilot, "stack them")
+        await reply_done(pilot)
+        row = pane(app).comparison_view.query_one("CompareRow")
+        await wait_for(pilot, lambda: row.has_class("-stacked"), what="stacked columns")
+        tops = [cell.region.y for cell in cells(app)]
+        assert tops == sorted(tops) and len(set(tops)) == 3  # one under the other
+        await pilot.resize_terminal(200, 45)
+        await wait_for(pilot, lambda: not row.has_class("-stacked"), what="side by side again")
+        await pilot.pause()
+        assert len({cell.region.y for cell in cells(app)}) == 1
+
+
+async def test_a_two_turn_comparison_comes_back_whole(make_app, fake_server):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 45)) as pilot:
+        pane(app).set_comparing(["gpt-4o", "gpt-4o-mini"])
+        await send(pilot, "turn one")
+        await reply_done(pilot)
+        await send(pilot, "turn two")
+        await reply_done(pilot)
+    again = make_app(model="gpt-4o")
+    async with again.run_test(size=(150, 45)) as pilot:
+        await wait_for(pilot, lambda: pane(again).comparison_view is not None, what="the comparison")
+        view = pane(again).comparison_view
+        assert len(view.rows) == 2
+        assert all("You said: turn two" in cell.view.text for cell in view.rows[1])
+        await wait_for(pilot, lambda: "You said: turn two" in screen_text(again), what="the second turn on screen")
+        # The next prompt goes on in every column, after each one's second answer.
+        before = len(fake_server.chat_requests)
+        await send(pilot, "turn three")
+        await reply_done(pilot)
+        assert len(fake_server.chat_requests) == before + 2
+        for request in fake_server.chat_requests[-2:]:
+            roles = [m["role"] for m in request["json"]["messages"]]
+            assert roles == ["user", "assistant", "user", "assistant", "user"]
