@@ -40,6 +40,10 @@ class Comparing:
         as siblings): the new set starts from there."""
         models = list(dict.fromkeys(models))[:6]
         wanted = tuple(models) if len(models) >= 2 else ()
+        if self.is_streaming and wanted != self.comparing:
+            self.tui.notify("Answers are still arriving: wait for them (or press escape), then change what "
+                            "this chat compares.", severity="warning")
+            return
         if self.comparison is not None and wanted != self.comparison.models:
             first = self.comparison.models[0]
             self._pick(0, quiet=True)
