@@ -402,12 +402,14 @@ def open_compare_picker(app: ApertisApp) -> None:
     def chosen(models: list[str] | None) -> None:
         if models is None:
             return
+        pane.set_comparing(models)
+        if pane.comparing != (tuple(models) if len(models) >= 2 else ()):
+            return  # the chat kept its set (answers arriving, say) and has said why
         if models:
             prefs = ModelPrefs.load(picker.prefs.path)
             for model in reversed(models):
                 prefs.used(model)
             prefs.save()
-        pane.set_comparing(models)
         if pane.comparing:
             app.notify(f"Comparing {len(pane.comparing)} models: your next prompt goes to each of them.")
         elif was_comparing:
