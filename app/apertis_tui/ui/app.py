@@ -74,6 +74,7 @@ class ApertisApp(App[None]):
         Binding("f2", "settings", "Settings", id="app.settings"),
         Binding("f9", "chat_settings", "Chat settings", show=False, id="app.chat_settings"),
         Binding("f6", "tools", "Tools", show=False, id="app.tools"),
+        Binding("f7", "compare", "Compare models", show=False, id="app.compare"),
         Binding("ctrl+r", "history", "History", id="app.history"),
     ]
 
@@ -309,6 +310,12 @@ class ApertisApp(App[None]):
         from .screens.model_picker import open_model_picker
 
         open_model_picker(self, regenerate=regenerate)
+
+    def action_compare(self) -> None:
+        """f7: tick the models the focused chat's next prompts go to at once (or none, to stop)."""
+        from .screens.model_picker import open_compare_picker
+
+        open_compare_picker(self)
 
     def action_settings(self) -> None:
         """f2: the settings screen (not over a dialog, nor twice)."""

@@ -79,6 +79,8 @@ class ChatCommands(Commands):
             ("Pick model…", "Choose the model for this chat's next turns (ctrl+o)", app.action_pick_model),
             ("Regenerate with…", "Replace the last reply with one from a model you pick",
              partial(app.action_pick_model, True)),
+            ("Compare models…", "Send the next prompts to two to six models at once; tick none to stop (f7)",
+             app.action_compare),
             *self._chat_switching(app),
         ]
 

@@ -20,6 +20,7 @@ from ...core.models import EXACT, TYPED, Ranked
 from ..textual_internals import update_scroll_bars
 
 OWNER_WIDTH = 16
+TICK_WIDTH = 4  # "✓ 1 ": the compare picker's column (none in the single picker)
 
 
 class ModelRows(ScrollView, can_focus=False):
@@ -31,6 +32,7 @@ class ModelRows(ScrollView, can_focus=False):
         "model-rows--match",
         "model-rows--owner",
         "model-rows--star",
+        "model-rows--tick",
         "model-rows--tag",
         "model-rows--typed",
         "model-rows--rule",
@@ -56,6 +58,7 @@ class ModelRows(ScrollView, can_focus=False):
         self._line_of: dict[int, int] = {}
         self._strips: dict[int, Strip] = {}
         self._id_width = 0
+        self.ticks: dict[str, int] | None = None  # id -> its tick number (1…); None: no tick column
 
     # -- content -------------------------------------------------------------
 
@@ -98,6 +101,12 @@ class ModelRows(ScrollView, can_focus=False):
         self._scroll_to_highlight(center)
         self.refresh()
 
+    def set_ticks(self, ticked: list[str]) -> None:
+        """Mark these ids "✓ 1", "✓ 2", … in this order (rows that are not shown keep theirs)."""
+        self.ticks = {model_id: number for number, model_id in enumerate(ticked, start=1)}
+        self._strips.clear()
+        self.refresh()
+
     def _scroll_to_highlight(self, center: bool = False) -> None:
         if self.highlighted is not None:
             line = self._line_of[self.highlighted]
@@ -120,6 +129,15 @@ class ModelRows(ScrollView, can_focus=False):
         return self.get_visual_style(name, partial=True)
 
     def _row_content(self, row: Ranked, width: int) -> Content:
+        if self.ticks is None:
+            return self._row_text(row, width)
+        number = self.ticks.get(row.id)
+        mark = f"✓ {number}" if number else ""
+        spans = [Span(0, len(mark), self._style("model-rows--tick"))] if mark else []
+        column = Content(f"{mark:<{TICK_WIDTH}}", spans)
+        return column + self._row_text(row, width - TICK_WIDTH)
+
+    def _row_text(self, row: Ranked, width: int) -> Content:
         style = self._style
         if row.group == TYPED:
             text = f"  use '{row.id}' as typed"

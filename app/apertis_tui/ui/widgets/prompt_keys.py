@@ -22,4 +22,6 @@ PROMPT_BINDINGS = [
     # TextArea takes f6 for "select line", so the app's f6 never fired from the prompt (which
     # has the focus nearly always). Same id as the app's: a keymap moves both.
     Binding("f6", "app.tools", "Tools", show=False, id="app.tools"),
+    # TextArea takes f7 for "select all" likewise.
+    Binding("f7", "app.compare", "Compare models", show=False, id="app.compare"),
 ]
