@@ -6,7 +6,8 @@ from __future__ import annotations
 from textual import events
 
 from apertis_tui.core.models import ModelPrefs
-from apertis_tui.ui.screens.model_picker import ComparePicker, ModelPicker
+from apertis_tui.ui.screens.compare_picker import ComparePicker
+from apertis_tui.ui.screens.model_picker import ModelPicker
 from apertis_tui.ui.widgets.model_rows import ModelRows
 from tests.conftest import pane, screen_text, wait_for
 from tests.test_model_picker import notices, palette

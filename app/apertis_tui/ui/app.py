@@ -313,7 +313,7 @@ class ApertisApp(App[None]):
 
     def action_compare(self) -> None:
         """f7: tick the models the focused chat's next prompts go to at once (or none, to stop)."""
-        from .screens.model_picker import open_compare_picker
+        from .screens.compare_picker import open_compare_picker
 
         open_compare_picker(self)
 
