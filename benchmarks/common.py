@@ -5,14 +5,17 @@
   as JSON lines, so one combined table can be printed at the end.
 - ``ServerProcess``: the fake server (tests/fake_server.py) in a process of its own, so its CPU
   time is not counted as ours. It reports when it wrote the last byte of each streamed answer
-  (``time.monotonic()``, the same clock in every process on Linux).
+  (``time.monotonic()``, the same clock in every process on Linux), and for which model;
+  ``long_models`` are ids that answer as ``test/long`` does (several models streaming long
+  answers at once, each under its own id).
 - ``PaintWatch``: hooks ``App._display`` to learn when a frame is painted. Headless apps
   (``run_test``) skip turning a frame into escape sequences; the watch does that work too (and
   throws the result away) so headless CPU figures include it.
 - ``StallProbe``: the worst lateness of a 5 ms sleep on the app's event loop.
 - ``rss_mb`` / ``cpu_seconds``: from /proc.
 
-Run as ``python benchmarks/common.py serve --rate R`` it is the fake server process.
+Run as ``python benchmarks/common.py serve --rate R [--long-models a,b]`` it is the fake server
+process.
 """
 
 from __future__ import annotations
@@ -259,21 +262,25 @@ def fill_store(store, chats: int, messages: int, seed: int = 9) -> list[int]:
 
 class ServerProcess:
     """``tests/fake_server.py`` in a child process; ``stream_ends`` are the monotonic times at
-    which it wrote the last byte of each streamed answer."""
+    which it wrote the last byte of each streamed answer, ``ends_by_model`` the same per model.
+    ``long_models``: model ids that answer as ``test/long`` (the fake server's long Markdown
+    answer, "tokens=N" in the last user message asking for N tokens)."""
 
-    def __init__(self, rate: float = 0, key: str = KEY) -> None:
+    def __init__(self, rate: float = 0, key: str = KEY, long_models: Iterable[str] = ()) -> None:
         self.rate = rate
         self.key = key
+        self.long_models = tuple(long_models)
         self.stream_ends: list[float] = []
+        self.ends_by_model: dict[str, list[float]] = {}
         self._proc: subprocess.Popen[str] | None = None
         self._ended = threading.Condition()
         self.base_url = ""
 
     def start(self) -> "ServerProcess":
-        self._proc = subprocess.Popen(
-            [PYTHON, str(Path(__file__).resolve()), "serve", "--rate", str(self.rate), "--key", self.key],
-            stdout=subprocess.PIPE, text=True, cwd=ROOT,
-        )
+        argv = [PYTHON, str(Path(__file__).resolve()), "serve", "--rate", str(self.rate), "--key", self.key]
+        if self.long_models:
+            argv += ["--long-models", ",".join(self.long_models)]
+        self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self._proc.stdout is not None
         first = self._proc.stdout.readline()
         if not first.startswith("url "):
@@ -287,8 +294,11 @@ class ServerProcess:
         assert self._proc is not None and self._proc.stdout is not None
         for line in self._proc.stdout:
             if line.startswith("end "):
+                fields = line.split()
                 with self._ended:
-                    self.stream_ends.append(float(line.split()[1]))
+                    self.stream_ends.append(float(fields[1]))
+                    if len(fields) > 2:
+                        self.ends_by_model.setdefault(fields[2], []).append(float(fields[1]))
                     self._ended.notify_all()
 
     def wait_stream_end(self, count: int, timeout: float = 10.0) -> float | None:
@@ -296,6 +306,13 @@ class ServerProcess:
         with self._ended:
             self._ended.wait_for(lambda: len(self.stream_ends) >= count, timeout)
             return self.stream_ends[count - 1] if len(self.stream_ends) >= count else None
+
+    def wait_model_end(self, model: str, count: int, timeout: float = 10.0) -> float | None:
+        """The time the ``count``-th answer of ``model`` had its last byte written."""
+        with self._ended:
+            self._ended.wait_for(lambda: len(self.ends_by_model.get(model, ())) >= count, timeout)
+            ends = self.ends_by_model.get(model, [])
+            return ends[count - 1] if len(ends) >= count else None
 
     @property
     def pid(self) -> int:
@@ -328,22 +345,31 @@ def _serve(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=0)
     parser.add_argument("--key", default=KEY)
+    parser.add_argument("--long-models", default="", help="comma-separated ids that answer as test/long")
     args = parser.parse_args(argv)
 
     original = fake_server._Handler._stream
 
     said = threading.Lock()
 
-    def stream(self, *a, **k):  # report when the last byte of an answer has been written
+    def stream(self, model, *a, **k):  # report when the last byte of an answer has been written
         try:
-            return original(self, *a, **k)
+            return original(self, model, *a, **k)
         finally:
             ended = time.monotonic()
             with said:  # answers end in threads of their own: one whole line at a time
-                sys.stdout.write(f"end {ended:.6f}\n")
+                sys.stdout.write(f"end {ended:.6f} {model}\n")
                 sys.stdout.flush()
 
     fake_server._Handler._stream = stream  # type: ignore[method-assign]
+    long_models = frozenset(m for m in args.long_models.split(",") if m)
+    if long_models:
+        answer_for = fake_server._Handler._answer_for
+
+        def long_answer_for(self, model, messages):  # the model keeps its id in the chunks
+            return answer_for(self, "test/long" if model in long_models else model, messages)
+
+        fake_server._Handler._answer_for = long_answer_for  # type: ignore[method-assign]
     server = fake_server.FakeServer(key=args.key, rate=args.rate).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
