@@ -4,10 +4,11 @@
                                            [--size WxH] [--profile]
 
 The real ApertisApp, headless (``App.run_test``, 246x50: the narrowest screen that shows six
-columns side by side, the list's scrollbar and padding taken, ``comparison_view.MIN_COLUMN``
-cells each; narrower, they are stacked and most columns' ends are out of sight; frames are
-still composed and turned into escape sequences, only not written: ``PaintWatch``). The chat pane compares
-six models (``set_comparing``) and one prompt is sent (``pane.send``, what enter calls). The
+columns side by side, ``comparison_view.MIN_COLUMN`` cells each once the list's scrollbar and
+padding are taken; narrower, they are stacked and most columns' ends are out of sight; frames
+are still composed and turned into escape sequences, only not written: ``PaintWatch``). The
+chat pane compares six models (``set_comparing``) and one prompt is sent (``pane.send``, what
+enter calls). The
 fake server runs in a process of its own (its CPU is not ours) and streams each answer at the
 given rate (each its own thread, each at the full rate); six real-looking model ids are made to
 answer as ``test/long`` does (``ServerProcess(long_models=...)``), a 5,000-token Markdown
@@ -34,8 +35,12 @@ of the two alternate, after one short warm-up of each that is not counted.
 
 Targets (issue 18): every column's end painted <= 100 ms after its own last byte; worst stall
 <= 50 ms; a key typed meanwhile echoed <= 50 ms; the six at once <= 6.5 x the CPU of one answer
-alone. When one is missed (or with ``--profile``), two more comparisons show where the time
-goes: one samples the event loop's stack while it stalls, one runs under cProfile.
+alone. When one is missed (or with ``--profile``), more runs show where the time goes: one
+comparison samples the event loop's stack while it stalls (``StallSampler``); one comparison
+and one answer alone time each answer's end (last byte read -> its view told -> all of it
+rendered -> painted), each key (typed -> in the prompt's text -> painted) and the CPU by phase
+(``PhaseClock``: Markdown, layout, the frames' lines, compositing, JSON, saving ...); one
+comparison runs under cProfile.
 """
 
 from __future__ import annotations
@@ -44,8 +49,10 @@ import argparse
 import asyncio
 import cProfile
 import gc
+import os
 import string
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +64,7 @@ from common import (  # noqa: E402
     Result,
     ServerProcess,
     StallProbe,
+    cpu_seconds,
     StallSampler,
     make_app,
     median,
@@ -179,12 +187,14 @@ class Run:
     cpu: float  # s, the script's own watching taken off
     stall: float  # s
     echoes: list[float]  # s, one per key typed
+    inserted: list[float]  # s, per key: typed -> in the prompt's text (its wait in the message queues)
     wall: float  # s
     frames: int
     gc_worst: float = 0.0
     gc: str = ""
     watching: float = 0.0  # CPU s of the script's own watching (taken off ``cpu``)
     statuses: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0  # CPU s of the fake server's process meanwhile (not ours)
 
     @property
     def complete(self) -> bool:
@@ -217,18 +227,30 @@ class Watch:
         self.echo: asyncio.Future[float] | None = None
         self.watching = 0.0  # CPU s of the loop's thread spent here, after each frame
         self.active = False
+        self.clock: PhaseClock | None = None  # (diagnostics: this frame's phases timed)
         inner = app._display
 
         def display(screen, renderable) -> None:
-            inner(screen, renderable)
+            clock = self.clock
+            if clock is not None:
+                clock.enter("frames turned into terminal output (PaintWatch, as a driver would)")
+            try:
+                inner(screen, renderable)
+            finally:
+                if clock is not None:
+                    clock.leave()
             if renderable is None:
                 return
             started = time.thread_time()
+            if clock is not None:
+                clock.enter("the script's watching (taken off the CPU figure)")
             try:
                 self.grid.apply(renderable)
                 if self.active:
                     self._check(self.paints.last_paint)
             finally:
+                if clock is not None:
+                    clock.leave()
                 self.watching += time.thread_time() - started
 
         app._display = display
@@ -277,9 +299,20 @@ def note_received(app, columns: dict[str, Column]) -> None:
     app.client.stream_chat = stream_chat
 
 
-async def type_keys(app, watch: Watch, pane, echoes: list[float]) -> None:
-    """While the answers arrive: a key every KEY_EVERY seconds, each timed until echoed."""
+async def type_keys(app, watch: Watch, pane, echoes: list[float], inserted: list[float]) -> None:
+    """While the answers arrive: a key every KEY_EVERY seconds, each timed until echoed (and
+    until it is in the prompt's text, for where the time goes)."""
     from textual import events
+
+    prompt = pane.prompt
+    edit = prompt.edit
+    edited: list[float] = []
+
+    def noted_edit(*args, **kwargs):
+        edited.append(time.monotonic())
+        return edit(*args, **kwargs)
+
+    prompt.edit = noted_edit
 
     await asyncio.sleep(KEY_START)
     for key in KEYS:
@@ -290,6 +323,7 @@ async def type_keys(app, watch: Watch, pane, echoes: list[float]) -> None:
         watch.typed += key
         event = events.Key(key, key)
         event.set_sender(app)
+        edited.clear()
         typed = time.monotonic()
         app._driver.send_message(event)  # what the driver's input thread does with a keystroke
         try:
@@ -298,11 +332,13 @@ async def type_keys(app, watch: Watch, pane, echoes: list[float]) -> None:
             print(f"  the key {key!r} was not echoed within 10 s", file=sys.stderr)
             return
         echoes.append(echoed - typed)
+        if edited:
+            inserted.append(edited[0] - typed)
         await asyncio.sleep(max(0.0, typed + KEY_EVERY - time.monotonic()))
 
 
 async def one_run(server: ServerProcess, folder: Path, number: int, models: tuple[str, ...], tokens: int, *,
-                  profile: cProfile.Profile | None = None, sampler: StallSampler | None = None) -> Run:
+                  profile: cProfile.Profile | None = None, sampler: "StallSampler | PhaseClock | None" = None) -> Run:
     """One prompt to ``models`` (one model: a normal chat; several: compared), to the frame that
     shows every answer's end."""
     from apertis_tui.core.store import History
@@ -332,12 +368,16 @@ async def one_run(server: ServerProcess, folder: Path, number: int, models: tupl
             ends = {m: len(server.ends_by_model.get(m, ())) for m in models}
             probe = StallProbe()
             echoes: list[float] = []
+            inserted: list[float] = []
             frames = watch.paints.frames
             cpu, wall = time.process_time(), time.monotonic()
+            server_cpu = cpu_seconds(server.pid)
             watching = watch.watching
             probe.start()
             if sampler is not None:
                 sampler.start()
+                if isinstance(sampler, PhaseClock):
+                    watch.clock = sampler
             if profile is not None:
                 profile.enable()
             watch.active = True
@@ -346,7 +386,7 @@ async def one_run(server: ServerProcess, folder: Path, number: int, models: tupl
                     raise RuntimeError("the prompt was not sent")
                 if compare and (grid := pane.comparison_view) is not None and grid.query("CompareRow.-stacked"):
                     raise RuntimeError(f"the columns are stacked at {SIZE[0]}x{SIZE[1]}: not side by side")
-                typist = asyncio.get_running_loop().create_task(type_keys(app, watch, pane, echoes))
+                typist = asyncio.get_running_loop().create_task(type_keys(app, watch, pane, echoes, inserted))
                 try:
                     painted, painted_cpu, watched = await asyncio.wait_for(asyncio.shield(watch.all_painted),
                                                                            TIMEOUT)
@@ -355,6 +395,7 @@ async def one_run(server: ServerProcess, folder: Path, number: int, models: tupl
                     print(f"  not every answer's end was painted within {TIMEOUT:.0f} s", file=sys.stderr)
                 typist.cancel()
             watch.active = False
+            watch.clock = None
             if profile is not None:
                 profile.disable()
             if sampler is not None:
@@ -362,6 +403,7 @@ async def one_run(server: ServerProcess, folder: Path, number: int, models: tupl
             stall = await probe.stop()
             cpu = painted_cpu - cpu - (watched - watching)
             wall = (painted or time.monotonic()) - wall
+            server_cpu = cpu_seconds(server.pid) - server_cpu
             frames = watch.paints.frames - frames
             await pane._worker.wait()
             columns = list(watch.columns.values())
@@ -373,8 +415,8 @@ async def one_run(server: ServerProcess, folder: Path, number: int, models: tupl
             lengths = {len(view.text) for _, view in watch.views()}
             if lengths != {len(text)}:
                 raise RuntimeError(f"an answer is not the whole text: lengths {lengths}, expected {len(text)}")
-            run = Run(columns, cpu, stall, echoes, wall, frames, gc_watch.worst, gc_watch.describe(),
-                      watched - watching, statuses)
+            run = Run(columns, cpu, stall, echoes, inserted, wall, frames, gc_watch.worst, gc_watch.describe(),
+                      watched - watching, statuses, server_cpu)
             return run
     finally:
         store.close()
@@ -384,12 +426,181 @@ async def one_run(server: ServerProcess, folder: Path, number: int, models: tupl
 # Where the time goes
 
 
+class PhaseClock:
+    """CPU time of the event loop's thread by phase: coarse functions (none called per token)
+    wrapped to time themselves, each phase's own time only (a phase inside another is taken off
+    the outer one). What is left of the run's CPU is the rest: the streams read (httpx, SSE
+    lines), each event handed to its view, the event loop, the message pump, timers. (A stack
+    sampler was tried first: the loop thread hands the GIL over mostly at its socket reads, so
+    the samples piled up there.) The garbage collector's passes land in whatever they interrupt."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._stack: list[list] = []  # [label, started, time in phases inside it]
+        self._saved: list[tuple[object, str, object]] = []
+
+    def enter(self, label: str) -> None:
+        self._stack.append([label, time.thread_time(), 0.0])
+
+    def leave(self) -> None:
+        label, started, inner = self._stack.pop()
+        spent = time.thread_time() - started
+        self.totals[label] = self.totals.get(label, 0.0) + spent - inner
+        self.calls[label] = self.calls.get(label, 0) + 1
+        if self._stack:
+            self._stack[-1][2] += spent
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+        clock = self
+
+        def timed(*args, **kwargs):
+            clock.enter(label)
+            try:
+                return original(*args, **kwargs)
+            finally:
+                clock.leave()
+
+        self._saved.append((owner, name, original))
+        setattr(owner, name, timed)
+
+    def __enter__(self) -> "PhaseClock":
+        from textual._compositor import Compositor
+        from textual.screen import Screen
+        from textual.widget import Widget
+
+        from apertis_tui.core.api import ApertisClient
+        from apertis_tui.core.store.messages import Messages
+        from apertis_tui.ui.widgets.comparison_view import CellHeader
+        from apertis_tui.ui.widgets.message_view import MessageView
+        from apertis_tui.ui.widgets.status_line import StatusLine
+
+        for owner, name, label in (
+            (MessageView, "_build", "Markdown rendered into lines (MessageView._build)"),
+            (MessageView, "_redraw", "the views' redraws, less _build (MessageView._redraw: refresh)"),
+            (Screen, "_refresh_layout", "frames: the rest of Screen._refresh_layout"),
+            (Compositor, "reflow", "frames: layout (Compositor.reflow)"),
+            (Compositor, "render_update", "frames: screen lines cut and joined (Compositor.render_update, less "
+                                          "render_lines)"),
+            (Widget, "render_lines", "frames: widgets' lines drawn (Widget.render_lines: Textual's styles cache, "
+                                     "render_line)"),
+            (ApertisClient, "_events", "JSON chunks parsed (ApertisClient._events)"),
+            (Messages, "flush_partial", "answers saved (sqlite: flush_partial, finish_message)"),
+            (Messages, "finish_message", "answers saved (sqlite: flush_partial, finish_message)"),
+            (CellHeader, "show", "column headers and status line"),
+            (StatusLine, "streaming", "column headers and status line"),
+        ):
+            self.wrap(owner, name, label)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
+
+    # (for one_run: started and stopped around the measured part)
+    def start(self) -> "PhaseClock":
+        self.totals.clear()
+        self.calls.clear()
+        return self
+
+    async def stop(self) -> None:
+        pass
+
+
+def phase_table(runs: list[Run], clocks: list[PhaseClock], names: list[str]) -> str:
+    labels = sorted({label for clock in clocks for label in clock.totals}, key=lambda label: -clocks[0].totals.get(label, 0))
+    rest = [run.cpu - sum(t for label, t in clock.totals.items() if not label.startswith("the script"))
+            for run, clock in zip(runs, clocks)]
+    out = ["  " + "".join(f"{name:>22}" for name in names) + "  (ms; calls)"]
+    for label in labels + ["the rest: streams read, events handed on, loop, message pump, timers"]:
+        cells = []
+        for k, clock in enumerate(clocks):
+            if label.startswith("the rest"):
+                cells.append(f"{rest[k] * 1000:14.0f}        ")
+            else:
+                cells.append(f"{clock.totals.get(label, 0) * 1000:14.0f} {clock.calls.get(label, 0):6d} ")
+        out.append("  " + "".join(cells) + f"  {label}")
+    out.append("  " + "".join(f"{run.cpu * 1000:14.0f}        " for run in runs) + "  CPU of the run (the script's watching "
+               "taken off)")
+    return "\n".join(out)
+
+
+class EndTimeline:
+    """When each answer's view was told its answer ended (``MessageView.finish``) and when it
+    had rendered all of it (the first ``_build`` after that with nothing left behind), per model."""
+
+    def __init__(self) -> None:
+        self.finished: dict[str, float] = {}
+        self.caught_up: dict[str, float] = {}
+        self._saved: list[tuple[object, str, object]] = []
+
+    def __enter__(self) -> "EndTimeline":
+        from apertis_tui.ui.widgets.message_view import MessageView
+
+        finish, build = MessageView.finish, MessageView._build
+        timeline = self
+
+        def timed_finish(view, message):
+            timeline.finished.setdefault(message.model or "", time.monotonic())
+            return finish(view, message)
+
+        def timed_build(view, width):
+            result = build(view, width)
+            model = view.message.model or ""
+            if model in timeline.finished and model not in timeline.caught_up and not view.body.behind:
+                timeline.caught_up[model] = time.monotonic()
+            return result
+
+        self._saved = [(MessageView, "finish", finish), (MessageView, "_build", build)]
+        MessageView.finish, MessageView._build = timed_finish, timed_build  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in self._saved:
+            setattr(owner, name, original)
+
+
+def end_steps(run: Run, timeline: EndTimeline) -> str:
+    """Per column, ms: last byte read -> view told it ended -> all rendered -> painted."""
+    rows = []
+    for c in run.columns:
+        finished, caught = timeline.finished.get(c.model), timeline.caught_up.get(c.model)
+        if None in (c.received, finished, caught, c.painted):
+            rows.append(f"    {c.model}: incomplete")
+            continue
+        rows.append(f"    {c.model:<26} {(finished - c.received) * 1000:6.0f} {(caught - finished) * 1000:9.0f} "
+                    f"{(c.painted - caught) * 1000:9.0f} {(c.painted - c.received) * 1000:7.0f}")
+    return "\n".join([f"    {'column':<26} {'-> told':>6} {'-> all rendered':>9} {'-> painted':>9} {'total':>7}"] + rows)
+
+
 async def diagnose(server: ServerProcess, folder: Path, models: tuple[str, ...], tokens: int) -> None:
     sampler = StallSampler(threshold=STALL_MS / 1000)
     run = await one_run(server, folder, 998, models, tokens, sampler=sampler)
     print(f"\nWhere the event loop was while it stalled over {STALL_MS:.0f} ms, one more comparison "
           f"(CPU {run.cpu:.2f} s, worst stall {run.stall * 1000:.0f} ms):")
     print(sampler.summary())
+    clocks, runs, names = [], [], []
+    for number, chosen in ((996, models), (997, models[:1])):
+        clock, timeline = PhaseClock(), EndTimeline()
+        with clock, timeline:
+            runs.append(await one_run(server, folder, number, chosen, tokens, sampler=clock))
+        clocks.append(clock)
+        names.append("one alone" if len(chosen) == 1 else f"{len(chosen)} at once")
+        print(f"\nAfter each answer's last byte, ms ({names[-1]}; CPU {runs[-1].cpu:.2f} s, "
+              f"{runs[-1].frames} frames):")
+        print(end_steps(runs[-1], timeline))
+        run = runs[-1]
+        if run.echoes and len(run.inserted) == len(run.echoes):
+            painted = [e - i for e, i in zip(run.echoes, run.inserted)]
+            print(f"  keys typed ({len(run.echoes)}), median / slowest: typed -> in the prompt's text "
+                  f"{median(run.inserted) * 1000:.0f} / {max(run.inserted) * 1000:.0f} ms (waiting in the message "
+                  f"queues), -> painted {median(painted) * 1000:.0f} / {max(painted) * 1000:.0f} ms (waiting for a "
+                  f"frame), in all {median(run.echoes) * 1000:.0f} / {max(run.echoes) * 1000:.0f} ms")
+    print(f"\nWhere the CPU goes, by phase (own time; two more runs, timed: {names[0]} {runs[0].frames} frames, "
+          f"GC {runs[0].gc}; {names[1]} {runs[1].frames} frames, GC {runs[1].gc}):")
+    print(phase_table(runs, clocks, names))
     profile = cProfile.Profile()
     run = await one_run(server, folder, 999, models, tokens, profile=profile)
     print(f"\ncProfile of one more comparison (profiled, so slower: CPU {run.cpu:.2f} s), most cumulative time:")
@@ -453,6 +664,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> None:
                         "taken off"),
             Result(BENCH, f"{k} at once: frames painted", median(r.frames for r in together), "", runs=n,
                    note=f"{1000 * cpu / max(1, median(r.frames for r in together)):.1f} ms CPU per frame"),
+            Result(BENCH, f"{k} at once: the fake server's CPU meanwhile", median(r.server_cpu for r in together), "s",
+                   runs=n, note=f"its own process, not counted; on {os.cpu_count()} CPUs"),
             Result(BENCH, "one answer alone: CPU", cpu_alone, "s", runs=n, note="same app, size, rate, length"),
             Result(BENCH, f"{k} at once CPU / one answer alone", cpu / cpu_alone if cpu_alone else None, "x",
                    CPU_RATIO, n),
