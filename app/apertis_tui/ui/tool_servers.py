@@ -26,7 +26,7 @@ def _import_sdk() -> None:
     """What starting a server imports (the client session and both transports)."""
     import mcp.client.stdio  # noqa: F401
     import mcp.client.streamable_http  # noqa: F401
-    import mcp.client.session  # noqa: F401
+    import mcp.client.session  # noqa: F401  (the client session the servers run in)
 
 
 class ToolServers:

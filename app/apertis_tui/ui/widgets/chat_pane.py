@@ -9,7 +9,6 @@ first, the text so far twice a second, the final state).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import re
 import time
@@ -38,6 +37,7 @@ from .message_view import MessageView
 from ..pacing import STATUS_EVERY, YIELD_EVERY
 from .branches import Branches
 from .comparing import Comparing
+from .tool_turns import ToolTurns, refuses_tools, tools_refused
 from .status_line import StatusLine, StreamStats
 
 if TYPE_CHECKING:
@@ -51,22 +51,6 @@ log = logging.getLogger(__name__)
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
 
-_TOOL_WORDS = re.compile(r"tool|function", re.I)
-
-
-def _refuses_tools(error: ApiError | None) -> bool:
-    """A 400 that speaks of tools or functions: the model or server does not take them."""
-    return (error is not None and error.status == 400
-            and bool(_TOOL_WORDS.search(f"{error.message} {error.detail or ''}")))
-
-
-def _tools_refused(model: str, error: ApiError) -> ApiError:
-    detail = one_line(error.detail or error.message, 160)
-    return ApiError("bad_request", f"{model} (or the server) does not accept tools (400: {detail}).",
-                    "Turn tools off for this chat (f6), or choose another model (ctrl+o).", status=400,
-                    detail=error.detail)
-
-
 def last_code_block(markdown: str) -> str | None:
     blocks = _CODE_BLOCK.findall(markdown)
     return blocks[-1][1].rstrip("\n") if blocks else None
@@ -78,7 +62,7 @@ class ChatTitle(Static):
     """
 
 
-class ChatPane(Comparing, Branches, Vertical):
+class ChatPane(ToolTurns, Comparing, Branches, Vertical):
     """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
 
     BINDINGS = [
@@ -435,36 +419,6 @@ class ChatPane(Comparing, Branches, Vertical):
     def _view_of(self, message_id: int) -> MessageView | None:
         return next((v for v in reversed(self.messages.views) if v.message.id == message_id), None)
 
-    async def _tools_for_request(self) -> tuple[list[dict] | None, object]:
-        """The tools this chat's requests carry and its tool_choice; (None, None) without tools.
-        Servers still starting are waited for (at most their start timeout)."""
-        if not self.tools_on:
-            return None, None
-        servers = self.tui.tools
-        servers.start()  # (a no-op once started; here for a prompt sent before the first frame was out)
-        hub = servers.hub
-        if hub is None:
-            return None, None
-        if any(status.state.value in ("starting", "stopped") for status in hub.servers()):
-            self.status.tools("Starting the tool servers…")
-            try:
-                await servers.wait_started(servers.config.start_timeout + 5)
-            except TimeoutError:
-                pass  # the ready ones are used; the tools screen (f6) says what the others do
-        tools = hub.openai_tools()
-        if not tools:
-            return None, None
-        choice = self.chat_tools.choice
-        if choice == "auto":
-            return tools, None  # the server's default; not every server takes tool_choice
-        if choice in ("none", "required"):
-            return tools, choice
-        if any(tool["function"]["name"] == choice for tool in tools):
-            return tools, {"type": "function", "function": {"name": choice}}
-        self.tui.notify(f"This chat's tool_choice names {choice}, which no running server offers now: "
-                        "the model chooses (auto). f6 changes it.", severity="warning", timeout=10)
-        return tools, None
-
     async def _answer(self, model: str, parent_id: int, tools: list[dict] | None,
                       tool_choice: object, *, cell: "CompareCell | None" = None,
                       started: "tuple[ReplySaver, StoredMessage] | None" = None) -> StoredMessage | None:
@@ -536,9 +490,9 @@ class ChatPane(Comparing, Branches, Vertical):
         finally:
             # No end: stopped (escape cancels the worker; CancelledError passes through here).
             status = "complete" if isinstance(reply.end, Finish) else "error" if reply.end else "stopped"
-            refused_tools = tools is not None and _refuses_tools(reply.error)
+            refused_tools = tools is not None and refuses_tools(reply.error)
             if refused_tools:
-                reply.end = StreamError(_tools_refused(model, reply.error))  # type: ignore[arg-type]
+                reply.end = StreamError(tools_refused(model, reply.error))  # type: ignore[arg-type]
             duration = time.monotonic() - stats.started
             final = saver.finish(reply, status, stats, duration)
             view.finish(final)
@@ -550,19 +504,6 @@ class ChatPane(Comparing, Branches, Vertical):
                 if refused_tools:
                     self.call_later(self._offer_tools_off)
         return final
-
-    def _offer_tools_off(self) -> None:
-        """A model or server refused the tools: offer to turn them off here and ask again."""
-        from ..screens.confirm import ConfirmDialog
-
-        def answered(yes: bool | None) -> None:
-            if yes and self.is_attached:
-                self.set_chat_tools(dataclasses.replace(self.chat_tools, enabled=False))
-                self.action_regenerate()
-
-        self.tui.push_screen(ConfirmDialog(
-            f"{self.model} (or the server) does not accept tools. Turn tools off for this chat and ask again?",
-            yes="Tools off, ask again", no="Keep tools"), answered)
 
     # -- actions -------------------------------------------------------------
 
