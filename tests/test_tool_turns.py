@@ -6,7 +6,6 @@ request carries."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 from apertis_tui.core.settings.file import Settings
 from apertis_tui.core.types import ChatTools
 from tests.conftest import pane, reply_done, screen_text, send, wait_for
+from tests.test_tools_hub import http_url  # noqa: F401  (the streamable-HTTP server, a fixture)
 
 SERVER = str(Path(__file__).with_name("mcp_server.py"))
 
@@ -350,18 +350,6 @@ async def test_a_stored_tool_conversation_comes_back_after_a_restart(make_app, f
         markdown = chat_to_markdown(chat, again.store.messages(chat_id))
         assert "Tool calls:" in markdown and '"name": "add"' in markdown
         assert "Tool result: calc/add" in markdown and "```text\n5\n```" in markdown
-
-
-@pytest.fixture(scope="module")
-def http_url():
-    process = subprocess.Popen([sys.executable, SERVER, "--http"], stdout=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        assert line.startswith("PORT "), line
-        yield f"http://127.0.0.1:{int(line.split()[1])}/mcp"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 async def test_a_streamable_http_server_works_the_same(make_app, fake_server, http_url):
