@@ -25,7 +25,8 @@ from ..render import RenderedBlocks, render_to_strips, text_strips
 from ..tool_blocks import FOLDED_LINES, CallBlock, call_blocks, fold_note, render_calls
 from ..textual_internals import LayoutOnce
 
-from ..pacing import CATCH_UP_BUDGET, CATCH_UP_FRAME, END_MARGIN, MAX_FRAME, MIN_FRAME, RENDER_BUDGET
+from ..pacing import (CATCH_UP_BUDGET, CATCH_UP_FRAME, COLUMN_REDRAWS, END_MARGIN, MAX_FRAME, MIN_FRAME,
+                      RENDER_BUDGET)
 
 
 _STATUS_NOTES: dict[str, str] = {
@@ -35,6 +36,9 @@ _STATUS_NOTES: dict[str, str] = {
 
 
 _TOOL_STATUS = {"error": "✗ failed", "refused": "refused", "stopped": "■ stopped"}
+
+#: When (time.monotonic) the next of a comparison's streaming columns may be redrawn.
+_next_slot = 0.0
 
 
 class MessageView(LayoutOnce, Widget):
@@ -220,7 +224,19 @@ class MessageView(LayoutOnce, Widget):
                 self._timer = None
             self._redraw()
         elif self._timer is None and self.is_mounted:
-            self._timer = self.set_timer(self._frame, self._redraw)
+            self._timer = self.set_timer(self._pace(), self._redraw)
+
+    def _pace(self) -> float:
+        """Seconds until the next redraw. A comparison's columns streaming at once share
+        COLUMN_REDRAWS a second, one at a time: six at the pace of one asked for more than the
+        loop could do, and redraws of columns that started together stayed in step."""
+        global _next_slot
+        if not (self.in_column and self.streaming):
+            return self._frame
+        now = time.monotonic()
+        slot = max(now + self._frame, _next_slot)
+        _next_slot = slot + 1 / COLUMN_REDRAWS
+        return slot - now
 
     def _redraw(self) -> None:
         self._timer = None
