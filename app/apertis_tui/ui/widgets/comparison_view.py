@@ -72,7 +72,7 @@ class CellHeader:
             parts.append(state)
         self.figures = " · ".join(parts)
         self.text = self._text()
-        self.row.header_changed()
+        self.row.header_changed(self.number - 1)
 
     def _text(self) -> Text:
         text = Text(f"{self.number} ", style="bold")
@@ -175,10 +175,14 @@ class CompareRow(LayoutOnce, Widget):
         """A column's answer was drawn again."""
         self.refresh(layout=layout)
 
-    def header_changed(self) -> None:
-        self._headers.clear()
+    def header_changed(self, column: int) -> None:
+        self._headers.pop(column, None)
         if self.is_attached:
-            self.refresh()
+            if self._boxes_width == self.size.width and column < len(self._boxes):
+                x, top, width, _ = self._boxes[column]
+                self.refresh(Region(x, top, width, 2))  # those two lines only
+            else:
+                self.refresh()
 
     def set_current(self, column: int) -> None:
         if column != self.current:
