@@ -154,11 +154,12 @@ def visible_region(app, widget):
     """The part of ``widget`` on the screen (screen coordinates); None when it is not there."""
     from textual.errors import NoWidget
 
+    row = getattr(widget, "row", None)  # a comparison's column, drawn by its row
     try:
-        geometry = app.screen.find_widget(widget)
+        geometry = app.screen.find_widget(row if row is not None else widget)
     except NoWidget:
         return None
-    return geometry.region.intersection(geometry.clip)
+    return (widget.region if row is not None else geometry.region).intersection(geometry.clip)
 
 
 # ---------------------------------------------------------------------------
@@ -255,22 +256,22 @@ class Watch:
 
         app._display = display
 
-    def views(self) -> list[tuple[str, object]]:
-        """(model, its answer's view) for every answer shown so far."""
+    def views(self) -> list[tuple[str, object, object]]:
+        """(model, its answer's view, what shows it) for every answer shown so far."""
         if self.compare:
             grid = self.pane.comparison_view
             if grid is None or not grid.rows:
                 return []
-            return [(cell.model, cell.view) for cell in grid.rows[-1] if cell.view is not None]
+            return [(cell.model, cell.view, cell) for cell in grid.rows[-1] if cell.view is not None]
         view = self.pane._last_assistant_view()
-        return [] if view is None else [(view.message.model, view)]
+        return [] if view is None else [(view.message.model, view, view)]
 
     def _check(self, painted: float) -> None:
-        for model, view in self.views():
+        for model, view, shown in self.views():
             column = self.columns.get(model)
             if column is None or column.painted is not None or view.streaming:
                 continue
-            region = visible_region(self.app, view)
+            region = visible_region(self.app, shown)
             if region is not None and shows(self.grid.text(region), self.tail):
                 column.painted = painted
         if not self.all_painted.done() and all(c.painted is not None for c in self.columns.values()):
@@ -409,10 +410,10 @@ async def one_run(server: ServerProcess, folder: Path, number: int, models: tupl
             columns = list(watch.columns.values())
             for column in columns:
                 column.written = server.wait_model_end(column.model, ends[column.model] + 1)
-            statuses = [view.message.status for _, view in watch.views()]
+            statuses = [view.message.status for _, view, _ in watch.views()]
             if statuses != ["complete"] * len(models):
                 raise RuntimeError(f"the answers did not all complete: {statuses}")
-            lengths = {len(view.text) for _, view in watch.views()}
+            lengths = {len(view.text) for _, view, _ in watch.views()}
             if lengths != {len(text)}:
                 raise RuntimeError(f"an answer is not the whole text: lengths {lengths}, expected {len(text)}")
             run = Run(columns, cpu, stall, echoes, inserted, wall, frames, gc_watch.worst, gc_watch.describe(),

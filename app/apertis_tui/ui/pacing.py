@@ -15,4 +15,5 @@ MAX_FRAME = 0.25  # ... and at least 4 times, however slow its render
 RENDER_BUDGET = 0.02  # seconds of Markdown rendering per redraw of a streaming answer
 CATCH_UP_BUDGET = 0.03  # ... and once it has all arrived, while rendering is still behind
 CATCH_UP_FRAME = 0.004  # seconds between redraws while catching up
+COLUMN_REDRAWS = 30  # redraws a second shared by a comparison's columns streaming at once
 END_MARGIN = 8  # lines rendered beyond the view's height when its end comes first

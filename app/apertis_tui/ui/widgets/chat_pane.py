@@ -48,6 +48,10 @@ if TYPE_CHECKING:
     from .tool_approval import ToolApproval
 
 log = logging.getLogger(__name__)
+
+#: Answers being streamed now, in every pane: each hands the loop back after its share of
+#: YIELD_EVERY, so keys and frames wait one slice whatever the number of streams.
+_streams = 0
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
 
@@ -456,6 +460,8 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
         last_yield = time.monotonic()
         last_status = 0.0
         final: StoredMessage | None = None
+        global _streams
+        _streams += 1
         try:
             async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream,
                                                tools=tools, tool_choice=tool_choice):
@@ -469,7 +475,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
                 elif isinstance(event, UsageEvent):
                     stats.usage = event.usage
                 now = time.monotonic()
-                if now - last_yield >= YIELD_EVERY:
+                if now - last_yield >= YIELD_EVERY / _streams:
                     # A fast server keeps the socket full, and then this loop never waits:
                     # let keystrokes and redraws in now and then.
                     await asyncio.sleep(0)
@@ -488,6 +494,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
                 "bad_response", f"Something went wrong inside apertis-tui ({type(exc).__name__}).",
                 f"The text so far is kept.{where}")))
         finally:
+            _streams -= 1
             # No end: stopped (escape cancels the worker; CancelledError passes through here).
             status = "complete" if isinstance(reply.end, Finish) else "error" if reply.end else "stopped"
             refused_tools = tools is not None and refuses_tools(reply.error)

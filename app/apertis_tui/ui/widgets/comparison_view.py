@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import time
 
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.containers import Vertical
+from textual.events import Click, Resize
+from textual.geometry import Region, Size
 from textual.message import Message as TextualMessage
 from textual.reactive import reactive
-from textual.widgets import Static
+from textual.strip import Strip
+from textual.widget import Widget
 
 from ...core.store.compare_report import tokens_per_second
 from ...core.types import Comparison
 from ...core.types import Message as StoredMessage
+from ..render import text_strips
+from ..textual_internals import LayoutOnce
 from .message_view import MessageView
 from .status_line import StreamStats
 
@@ -31,18 +36,20 @@ from .status_line import StreamStats
 MIN_COLUMN = 40
 
 
-class CellHeader(Static):
-    """A column's model and figures: time to first token, tokens per second, tokens."""
+class CellHeader:
+    """A column's model and figures: time to first token, tokens per second, tokens. Two
+    lines drawn by its row (``CompareRow``)."""
 
-    DEFAULT_CSS = """
-    CellHeader { height: 2; padding: 0 1; background: $boost; color: $text-muted; }
-    """
-
-    def __init__(self, number: int, model: str) -> None:
-        super().__init__("", markup=False)
+    def __init__(self, row: "CompareRow", number: int, model: str) -> None:
+        self.row = row
         self.number = number
         self.model = model
         self.figures = ""
+        self.text = self._text()
+
+    @property
+    def is_attached(self) -> bool:
+        return self.row.is_attached
 
     def show(self, stats: StreamStats | None = None, *, message: StoredMessage | None = None,
              state: str = "") -> None:
@@ -64,12 +71,16 @@ class CellHeader(Static):
         if state:
             parts.append(state)
         self.figures = " · ".join(parts)
+        self.text = self._text()
+        self.row.header_changed(self.number - 1)
+
+    def _text(self) -> Text:
         text = Text(f"{self.number} ", style="bold")
         text.append(self.model, style="bold")
         text.append("\n" + (self.figures or " "))
         text.no_wrap = True
         text.overflow = "ellipsis"
-        self.update(text)
+        return text
 
 
 def figures(message: StoredMessage) -> list[str]:
@@ -87,50 +98,236 @@ def figures(message: StoredMessage) -> list[str]:
     return parts
 
 
-class CompareCell(Vertical):
-    DEFAULT_CSS = """
-    CompareCell { width: 1fr; height: auto; margin: 0 1 0 0; }
-    CompareCell.-current > CellHeader { background: $accent 40%; color: $text; }
-    CompareCell MessageView { padding: 0 1; }
-    CompareRow.-stacked CompareCell { width: 100%; margin: 0 0 1 0; }
-    """
+class CompareCell:
+    """One column of a row: its model, header and answer. Not a widget: the row draws it."""
 
-    def __init__(self, column: int, model: str) -> None:
-        super().__init__()
+    def __init__(self, row: "CompareRow", column: int, model: str) -> None:
+        self.row = row
         self.column = column
         self.model = model
-        self.header = CellHeader(column + 1, model)
+        self.header = CellHeader(row, column + 1, model)
         self.view: MessageView | None = None
-
-    def compose(self):
-        yield self.header
-        if self.view is not None:  # shown before the cell was in the DOM (a comparison loaded whole)
-            yield self.view
 
     def show(self, message: StoredMessage, *, streaming: bool = False) -> MessageView:
         self.view = MessageView(message, streaming=streaming, in_column=True)
-        if self.is_attached:
-            self.mount(self.view)
+        self.view.column_row = self.row
+        self.row.view_added(self.view)
         if not streaming:
             self.header.show(message=message)
         return self.view
 
-    def on_mount(self) -> None:
-        if self.view is not None and not self.view.streaming:
-            self.header.show(message=self.view.message)
+    @property
+    def region(self) -> Region:
+        """Where the column is on the screen."""
+        x, top, width, height = self.row.cell_box(self.column)
+        region = self.row.region
+        return Region(region.x + x, region.y + top, width, height)
+
+    def scroll_visible(self) -> None:
+        self.row.scroll_visible()
 
 
-class CompareRow(Horizontal):
+class CompareRow(LayoutOnce, Widget):
+    """A turn's columns side by side (stacked when narrow), drawn as one widget with the Line
+    API: each column's header and its answer's lines (rendered by a ``MessageView`` that is
+    kept out of the layout) are joined line by line. Six columns as widgets (a container, a
+    header and an answer each) made every frame cut and join screen lines around ~20 widgets."""
+
+    COMPONENT_CLASSES = {"compare--header", "compare--current"}
+
     DEFAULT_CSS = """
     CompareRow { height: auto; }
-    CompareRow.-stacked { layout: vertical; }
+    CompareRow > .compare--header { background: $boost; color: $text-muted; }
+    CompareRow > .compare--current { background: $accent 40%; color: $text; }
     """
+
+    def __init__(self, models: tuple[str, ...]) -> None:
+        super().__init__()
+        self.cells = [CompareCell(self, i, model) for i, model in enumerate(models)]
+        self.current = -1
+        self._pending: list[MessageView] = []
+        self._boxes: list[tuple[int, int, int, int]] = []  # per column: x, top, width, height
+        self._boxes_width = -1
+        self._pieces: dict[tuple[int, int], tuple[Strip, Strip]] = {}  # (id(line), width) -> (line, drawn)
+        self._headers: dict[int, list[Strip]] = {}  # column -> its two drawn header lines
+        self._joined: dict[int, tuple] = {}  # y -> (key, its pieces, the line drawn from them)
+        self._style: Style | None = None
+        self._height = 0
+
+    # -- the answers' views (in the comparison, hidden: drawn here) ---------------------------
+
+    def view_added(self, view: MessageView) -> None:
+        view.add_class("-column")
+        if self.is_attached and self.parent is not None:
+            self.parent.mount(view)
+        else:
+            self._pending.append(view)
+
+    def on_mount(self) -> None:
+        if self._pending and self.parent is not None:
+            self.parent.mount(*self._pending)
+            self._pending = []
+        for cell in self.cells:
+            if cell.view is not None and not cell.view.streaming:
+                cell.header.show(message=cell.view.message)
+
+    def column_changed(self, layout: bool) -> None:
+        """A column's answer was drawn again."""
+        self.refresh(layout=layout)
+
+    def header_changed(self, column: int) -> None:
+        self._headers.pop(column, None)
+        if self.is_attached:
+            if self._boxes_width == self.size.width and column < len(self._boxes):
+                x, top, width, _ = self._boxes[column]
+                self.refresh(Region(x, top, width, 2))  # those two lines only
+            else:
+                self.refresh()
+
+    def set_current(self, column: int) -> None:
+        if column != self.current:
+            self.current = column
+            self._headers.clear()
+            self.refresh()
+
+    @property
+    def stacked(self) -> bool:
+        return self.has_class("-stacked")
+
+    def watch_stacked(self) -> None:  # (called when the class changes, see ComparisonView)
+        self._boxes_width = -1
+        self.refresh(layout=True)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _columns(self, width: int) -> list[tuple[int, int]]:
+        """Each column's x and width: side by side, a cell between columns (and after the last)."""
+        n = len(self.cells)
+        if self.stacked:
+            return [(0, width)] * n
+        room = max(0, width - n)
+        out, x = [], 0
+        for i in range(n):
+            w = room // n + (1 if i < room % n else 0)
+            out.append((x, w))
+            x += w + 1
+        return out
+
+    def _body(self, cell: CompareCell, width: int) -> list[Strip]:
+        view = cell.view
+        return [] if view is None else view.lines_at(max(1, width - 2))
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        return container.width
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        boxes, top = [], 0
+        for cell, (x, w) in zip(self.cells, self._columns(width)):
+            height = 2 + len(self._body(cell, w))
+            if self.stacked:
+                boxes.append((x, top, w, height))
+                top += height + 1
+            else:
+                boxes.append((x, 0, w, height))
+        self._boxes = boxes
+        self._boxes_width = width
+        self._height = max(0, top - 1) if self.stacked else max((b[3] for b in boxes), default=0)
+        return self._height
+
+    def cell_box(self, column: int) -> tuple[int, int, int, int]:
+        if self._boxes_width != self.size.width:
+            self.get_content_height(self.size, self.size, self.size.width)
+        return self._boxes[column]
+
+    def _header(self, cell: CompareCell, width: int) -> list[Strip]:
+        lines = self._headers.get(cell.column)
+        if lines is None or (lines and lines[0].cell_length != width):
+            style = self.get_component_rich_style("compare--current" if cell.column == self.current
+                                                  else "compare--header")
+            text = text_strips(self.app.console, cell.header.text, max(1, width - 2))
+            lines = [Strip.join([Strip.blank(1, style), line.crop_extend(0, max(1, width - 2), style)
+                                 .apply_style(style), Strip.blank(1, style)]) for line in (text + [Strip.blank(0)] * 2)[:2]]
+            self._headers[cell.column] = lines
+        return lines
+
+    def _piece(self, cell: CompareCell, y: int, width: int) -> Strip:
+        """Line ``y`` of a column (its header, then its answer), ``width`` cells wide."""
+        if y < 2:
+            return self._header(cell, width)[y]
+        view = cell.view
+        if view is None:
+            return Strip.blank(width, self._row_style())
+        # (Working a widget's style out again per line was a good part of a frame's cost.)
+        if view._style is None:
+            view._style = view.rich_style
+        style = view._style
+        body = view._lines
+        if y - 2 >= len(body):
+            return Strip.blank(width, style)
+        line = body[y - 2]
+        key = (id(line), width)
+        entry = self._pieces.get(key)
+        if entry is None or entry[0] is not line:
+            inner = max(1, width - 2)
+            drawn = Strip.join([Strip.blank(1, style), line.crop_extend(0, inner, style).apply_style(style),
+                                Strip.blank(1, style)])
+            entry = self._pieces[key] = (line, drawn)
+        return entry[1]
+
+    def _row_style(self) -> Style:
+        if self._style is None:
+            self._style = self.rich_style
+        return self._style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        style = self._row_style()
+        if self._boxes_width != width:
+            self.get_content_height(self.size, self.size, width)
+        if self.stacked:
+            for cell, (x, top, w, height) in zip(self.cells, self._boxes):
+                if top <= y < top + height:
+                    return self._piece(cell, y - top, w)
+            return Strip.blank(width, style)
+        pieces = [self._piece(cell, y, w) if y < height else None
+                  for cell, (x, top, w, height) in zip(self.cells, self._boxes)]
+        key = (width, *map(id, pieces))
+        cached = self._joined.get(y)
+        if cached is not None and cached[0] == key and all(a is b for a, b in zip(cached[1], pieces)):
+            return cached[2]
+        gap = Strip.blank(1, style)
+        parts = []
+        for piece, (x, top, w, height) in zip(pieces, self._boxes):
+            parts.append(piece if piece is not None else Strip.blank(w, style))
+            parts.append(gap)
+        line = Strip.join(parts).crop_extend(0, width, style)
+        self._joined[y] = (key, pieces, line)
+        if len(self._pieces) > 4096:  # drop drawn forms of lines that are gone
+            alive = {id(line) for cell in self.cells if cell.view is not None for line in cell.view._lines}
+            self._pieces = {key: value for key, value in self._pieces.items() if key[0] in alive}
+        return line
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._pieces.clear()
+        self._headers.clear()
+        self._joined.clear()
+        self._style = None
+
+    def on_click(self, event: Click) -> None:
+        for cell in self.cells:
+            x, top, w, height = self.cell_box(cell.column)
+            if x <= event.x < x + w and top <= event.y < top + height and cell.view is not None:
+                if event.y - top >= 2:
+                    cell.view.clicked(event.y - top - 2)
+                return
 
 
 class ComparisonView(Vertical, can_focus=True):
     DEFAULT_CSS = """
     ComparisonView { height: auto; margin: 0 0 1 0; }
     ComparisonView:focus { border-left: thick $accent; }
+    ComparisonView > MessageView.-column { display: none; }
     """
 
     BINDINGS = [
@@ -166,8 +363,8 @@ class ComparisonView(Vertical, can_focus=True):
         """A row of empty cells for the next turn (after its prompt, shown once, full width)."""
         if prompt is not None:
             self.mount(MessageView(prompt))
-        cells = [CompareCell(i, model) for i, model in enumerate(self.models)]
-        row = CompareRow(*cells)
+        row = CompareRow(self.models)
+        cells = row.cells
         row.set_class(self._stacked(self.size.width), "-stacked")
         self.mount(row)
         self.rows.append(cells)
@@ -179,12 +376,15 @@ class ComparisonView(Vertical, can_focus=True):
 
     def on_resize(self, event: Resize) -> None:
         for row in self.query_children(CompareRow):
-            row.set_class(self._stacked(event.size.width), "-stacked")
+            stacked = self._stacked(event.size.width)
+            if stacked != row.stacked:
+                row.set_class(stacked, "-stacked")
+                row.watch_stacked()
 
     def watch_current(self, column: int) -> None:
         for cells in self.rows:
-            for cell in cells:
-                cell.set_class(cell.column == column, "-current")
+            if cells:
+                cells[0].row.set_current(column)
 
     def action_move(self, step: int) -> None:
         self.current = (self.current + step) % len(self.models)

@@ -25,7 +25,8 @@ from ..render import RenderedBlocks, render_to_strips, text_strips
 from ..tool_blocks import FOLDED_LINES, CallBlock, call_blocks, fold_note, render_calls
 from ..textual_internals import LayoutOnce
 
-from ..pacing import CATCH_UP_BUDGET, CATCH_UP_FRAME, END_MARGIN, MAX_FRAME, MIN_FRAME, RENDER_BUDGET
+from ..pacing import (CATCH_UP_BUDGET, CATCH_UP_FRAME, COLUMN_REDRAWS, END_MARGIN, MAX_FRAME, MIN_FRAME,
+                      RENDER_BUDGET)
 
 
 _STATUS_NOTES: dict[str, str] = {
@@ -35,6 +36,9 @@ _STATUS_NOTES: dict[str, str] = {
 
 
 _TOOL_STATUS = {"error": "✗ failed", "refused": "refused", "stopped": "■ stopped"}
+
+#: When (time.monotonic) the next of a comparison's streaming columns may be redrawn.
+_next_slot = 0.0
 
 
 class MessageView(LayoutOnce, Widget):
@@ -121,6 +125,8 @@ class MessageView(LayoutOnce, Widget):
         figures (no label here) and where ctrl+g does not retry it."""
         super().__init__(classes=f"-{message.role}")
         self.in_column = in_column
+        # A column's answer is drawn by its comparison row (a CompareRow), not by itself.
+        self.column_row = None
         self._lines: list[Strip] = []
         self._style: Style | None = None
         # (id of a line, width) -> (that line, its drawn form). Holding the line keeps its id
@@ -218,25 +224,49 @@ class MessageView(LayoutOnce, Widget):
                 self._timer = None
             self._redraw()
         elif self._timer is None and self.is_mounted:
-            self._timer = self.set_timer(self._frame, self._redraw)
+            self._timer = self.set_timer(self._pace(), self._redraw)
+
+    def _pace(self) -> float:
+        """Seconds until the next redraw. A comparison's columns streaming at once share
+        COLUMN_REDRAWS a second, one at a time: six at the pace of one asked for more than the
+        loop could do, and redraws of columns that started together stayed in step."""
+        global _next_slot
+        if not (self.in_column and self.streaming):
+            return self._frame
+        now = time.monotonic()
+        slot = max(now + self._frame, _next_slot)
+        _next_slot = slot + 1 / COLUMN_REDRAWS
+        return slot - now
 
     def _redraw(self) -> None:
         self._timer = None
         if not self._width:
-            self.refresh(layout=True)
+            self._changed(layout=True)
             return
         started = time.perf_counter()
         before = len(self._lines)
         self._build(self._width)
         # Give the event loop room: a redraw that took long is not repeated at once.
         self._frame = min(MAX_FRAME, max(MIN_FRAME, 2 * (time.perf_counter() - started)))
-        self.refresh(layout=len(self._lines) != before)
+        self._changed(layout=len(self._lines) != before)
         if self.body.behind:  # a burst is still being rendered: carry on next frame
             if not self.streaming:  # nothing else is arriving: catch up, yielding briefly
                 self._frame = CATCH_UP_FRAME
             self._invalidate()
 
+    def _changed(self, layout: bool) -> None:
+        if self.column_row is not None:
+            self.column_row.column_changed(layout)
+        else:
+            self.refresh(layout=layout)
+
     # -- drawing -------------------------------------------------------------
+
+    def lines_at(self, width: int) -> list[Strip]:
+        """The lines at ``width`` (for a comparison's row, which draws them)."""
+        if width != self._width or (self._dirty and self._timer is None):
+            self._build(width)
+        return self._lines
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width
@@ -244,9 +274,7 @@ class MessageView(LayoutOnce, Widget):
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         # New streamed text waits for its redraw (at most a frame away) rather than being
         # rendered here too: layout would otherwise render the open tail a second time.
-        if width != self._width or (self._dirty and self._timer is None):
-            self._build(width)
-        return len(self._lines)
+        return len(self.lines_at(width))
 
     def _build(self, width: int) -> None:
         self._width = width
@@ -372,7 +400,11 @@ class MessageView(LayoutOnce, Widget):
         self._styled.clear()
 
     def on_click(self, event: Click) -> None:
-        if self.reasoning.size and event.y == (0 if self.in_column else 1):
+        self.clicked(event.y)
+
+    def clicked(self, y: int) -> None:
+        """A click on line ``y``: the reasoning's header shows or hides it; a long tool call unfolds."""
+        if self.reasoning.size and y == (0 if self.in_column else 1):
             self.toggle_reasoning()
-        elif event.y > 0 and self.foldable:
+        elif y > 0 and self.foldable:
             self.toggle_fold()
