@@ -189,7 +189,7 @@ def _search(store, args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from .cli import open_store
-    from .core.store.export import ExportError, ExportExists, export_chat, format_for_path, write_export
+    from .core.store.export import ExportError, export_chat, format_for_path
 
     path = _db_path(args)
     if not path.exists():
@@ -211,22 +211,12 @@ def _export(args: argparse.Namespace) -> int:
         return _fail(str(error))
     finally:
         store.close()
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        written = write_export(args.output, text, overwrite=args.force)
-    except ExportExists as error:
-        return _fail(f"{error.path} already exists; add --force to replace it.")
-    except ExportError as error:
-        return _fail(str(error))
-    print(f"Wrote chat {args.chat_id} to {written}.", file=sys.stderr)
-    return 0
+    return _write_out(args, text, f"chat {args.chat_id}")
 
 
 def _compare_report(args: argparse.Namespace) -> int:
     from .cli import open_store
-    from .core.store.compare_report import ExportError, ExportExists, comparison_report, write_export
+    from .core.store.compare_report import ExportError, comparison_report
 
     path = _db_path(args)
     if not path.exists():
@@ -238,6 +228,13 @@ def _compare_report(args: argparse.Namespace) -> int:
         return _fail(str(error))
     finally:
         store.close()
+    return _write_out(args, text, f"the comparisons of chat {args.chat_id}")
+
+
+def _write_out(args: argparse.Namespace, text: str, what: str) -> int:
+    """``text`` to the standard output, or to ``-o FILE`` (replaced only with ``--force``)."""
+    from .core.store.export import ExportError, ExportExists, write_export
+
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -247,5 +244,5 @@ def _compare_report(args: argparse.Namespace) -> int:
         return _fail(f"{error.path} already exists; add --force to replace it.")
     except ExportError as error:
         return _fail(str(error))
-    print(f"Wrote the comparisons of chat {args.chat_id} to {written}.", file=sys.stderr)
+    print(f"Wrote {what} to {written}.", file=sys.stderr)
     return 0
