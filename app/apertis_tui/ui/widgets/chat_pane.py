@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 #: Answers being streamed now, in every pane: each hands the loop back after its share of
 #: YIELD_EVERY, so keys and frames wait one slice whatever the number of streams.
 _streams = 0
+
 _CODE_BLOCK = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n(.*?)^ {0,3}\1[ \t]*$", re.S | re.M)
 
 
