@@ -175,3 +175,25 @@ async def test_a_two_turn_comparison_comes_back_whole(make_app, fake_server):
         for request in fake_server.chat_requests[-2:]:
             roles = [m["role"] for m in request["json"]["messages"]]
             assert roles == ["user", "assistant", "user", "assistant", "user"]
+
+
+async def test_changing_or_ending_an_undecided_comparison_goes_on_from_its_first_column(make_app, fake_server):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 45)) as pilot:
+        chat = pane(app)
+        chat.set_comparing(["gpt-4o-mini", "gpt-4o"])
+        await send(pilot, "undecided")
+        await reply_done(pilot)
+        first = chat.comparison.leaves[0]
+        chat.set_comparing(["gpt-4o", "test/reasoning"])  # another set: the old one ends on its first column
+        assert chat.comparison is None and chat.comparing == ("gpt-4o", "test/reasoning")
+        assert app.store.get_chat(chat.chat.id).current_id == first
+        await wait_for(pilot, lambda: any("goes on with gpt-4o-mini's answer" in n.message for n in app._notifications),
+                       what="the notice")
+        await send(pilot, "next")
+        await reply_done(pilot)
+        for request in fake_server.chat_requests[-2:]:
+            assert "**gpt-4o-mini**" in request["json"]["messages"][-2]["content"]  # the first column's answer
+        chat.set_comparing([])  # off, with the new comparison undecided: its first column goes on
+        assert chat.comparison is None and chat.comparing == () and chat.model == "gpt-4o"
+        assert app.store.open_comparison(chat.chat.id) is None

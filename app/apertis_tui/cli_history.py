@@ -41,6 +41,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PATH", type=Path, help="settings file")
 
 
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of the standard output")
+    parser.add_argument("-f", "--force", action="store_true", help="replace FILE if it exists")
+
+
 def _chat_id(text: str) -> int:
     try:
         value = int(text)
@@ -75,8 +80,7 @@ def _export_parser() -> argparse.ArgumentParser:
     parser.add_argument("chat_id", metavar="CHAT_ID", type=_chat_id, help="the chat's number (see `history`)")
     parser.add_argument("--format", choices=("md", "json"),
                         help="md (Markdown) or json; default: from the -o file's suffix, else md")
-    parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of the standard output")
-    parser.add_argument("-f", "--force", action="store_true", help="replace FILE if it exists")
+    _output_options(parser)
     _common(parser)
     return parser
 
@@ -88,8 +92,7 @@ def _report_parser() -> argparse.ArgumentParser:
         "compared turn, each model's first token, tokens/s, tokens, cost and first lines, the chosen one marked.",
     )
     parser.add_argument("chat_id", metavar="CHAT_ID", type=_chat_id, help="the chat's number (see `history`)")
-    parser.add_argument("-o", "--output", metavar="FILE", type=Path, help="write to FILE instead of the standard output")
-    parser.add_argument("-f", "--force", action="store_true", help="replace FILE if it exists")
+    _output_options(parser)
     _common(parser)
     return parser
 

@@ -114,10 +114,6 @@ class ApiError(Exception):
 # ---------------------------------------------------------------------------
 # A chat's tools
 
-#: tool_choice values besides a named tool.
-TOOL_CHOICES = ("auto", "none", "required")
-
-
 @dataclass(frozen=True)
 class ChatTools:
     """A chat's own tool settings. ``enabled`` None follows the settings' default; ``choice``

@@ -78,12 +78,6 @@ class Compare(HistoryFile):
         assert picked is not None
         return picked
 
-    def stop_comparison(self, comparison_id: int) -> None:
-        """Comparing was turned off without a pick: the first column's branch goes on."""
-        comparison = self.get_comparison(comparison_id)
-        if comparison is not None and comparison.open:
-            self.pick(comparison_id, 0)
-
     def comparison_turns(self, comparison: Comparison) -> list[list[Message | None]]:
         """The comparison's turns, each one answer per column (None where a column has no
         answer at that turn), oldest turn first; the columns' user messages are left out."""
