@@ -7,6 +7,10 @@ in DESIGN.md ("The service") has a scenario model; see ``SCENARIOS``.
     with FakeServer(key="test-key") as server:
         httpx.get(server.base_url + "/models", headers={"Authorization": "Bearer test-key"})
 
+``GET /v1/token/usage`` gives the key's spend and balance (``fake_billing.Ledger``, at
+``.billing``): every answer is booked at a fixed price per token; a listed id with ``:free``
+appended answers as that id and costs nothing.
+
 As a script (used by ``make demo``)::
 
     python tests/fake_server.py --port 8765 --key demo-key --rate 60
@@ -27,6 +31,11 @@ import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, Iterator
+
+try:
+    from tests.fake_billing import Ledger
+except ImportError:  # run as a script from tests/
+    from fake_billing import Ledger  # type: ignore[no-redef]
 
 __all__ = [
     "FakeServer",
@@ -634,6 +643,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         if method == "GET" and path == "/v1/models":
             self._send_json(200, {"object": "list", "data": MODELS, "success": True})
+        elif method == "GET" and path == "/v1/token/usage":  # Apertis: spend and balance (fake_billing.py)
+            self._send_json(*self.fake.billing.answer())
         elif method == "GET" and path.startswith("/v1/models/"):
             mid = path[len("/v1/models/"):]
             for m in MODELS:
@@ -691,7 +702,7 @@ class _Handler(BaseHTTPRequestHandler):
                 _error("'messages' must contain at least one message", "invalid_request_error", None, "messages"),
             )
             return
-        if model not in _MODEL_ID_SET:
+        if model not in _MODEL_ID_SET and not (model.endswith(":free") and model[:-5] in _MODEL_ID_SET):
             self._send_json(
                 503,
                 _error(
@@ -922,6 +933,8 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if model == "test/json-answer":  # Apertis's documented answer has this beside a good one
             obj["error"] = {"message": "", "type": "", "param": "", "code": None}
+        if model not in ("test/bad-json", "test/cut"):
+            self.fake.billing.book(model, obj["usage"]["prompt_tokens"], obj["usage"]["completion_tokens"])
         body = json.dumps(obj).encode()
         if model == "test/bad-json":
             body = body[: len(body) // 2]  # 200 OK with a truncated JSON body
@@ -959,11 +972,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         fixed_rate = 20.0 if model == "test/slow" else None
         try:
-            self._write_paced(self._events(model, messages, include_usage), fixed_rate)
+            tokens = self._write_paced(self._events(model, messages, include_usage), fixed_rate)
         except _Cut:
             self._cut_connection()
             return
         self.wfile.write(b"0\r\n\r\n")
+        if model != "test/midstream-error":  # an answer that failed is not billed
+            self.fake.billing.book(model, self._usage(messages, 0)["prompt_tokens"], tokens)
         if model == "test/midstream-error":
             self.close_connection = True
 
@@ -1120,8 +1135,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write_paced(
         self, events: Iterable[tuple[bytes, bool] | Callable[[], None]], fixed_rate: float | None
-    ) -> None:
-        """Write SSE events, one per token, paced at the rate; batch socket writes.
+    ) -> int:
+        """Write SSE events, one per token, paced at the rate; batch socket writes. Returns
+        how many were paced (the answer's tokens, as billed).
 
         Token i is due at start + i/rate (the rate is re-read for every token, so it can change
         while streaming). Socket writes happen at most every ~5 ms: tokens that fell due in the
@@ -1142,6 +1158,7 @@ class _Handler(BaseHTTPRequestHandler):
                 buf.clear()
             last_flush = time.monotonic()
 
+        tokens = 0
         try:
             for ev in events:
                 if callable(ev):
@@ -1150,6 +1167,7 @@ class _Handler(BaseHTTPRequestHandler):
                     continue
                 data, paced = ev
                 if paced:
+                    tokens += 1
                     rate = fixed_rate if fixed_rate is not None else float(self.fake.rate or 0)
                     if rate > 0:
                         now = time.monotonic()
@@ -1170,6 +1188,7 @@ class _Handler(BaseHTTPRequestHandler):
             flush()
             raise
         flush()
+        return tokens
 
 
 class FakeServer:
@@ -1196,6 +1215,7 @@ class FakeServer:
         self._ids = itertools.count(1)
         self._long_cache: dict[int, str] = {}
         self.stall_release = threading.Event()
+        self.billing = Ledger()  # GET /v1/token/usage; .mode and .book_late_ms switch its behaviour
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -1221,6 +1241,7 @@ class FakeServer:
         if httpd is None:
             return
         self._stopping.set()
+        self.billing.stop()
         httpd.shutdown()
         httpd.server_close()
         with self._lock:
@@ -1320,12 +1341,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--key", default="demo-key")
     p.add_argument("--rate", type=float, default=60.0, help="tokens/second for streamed answers; 0 = flat out")
     p.add_argument("--verbose", action="store_true", help="log every request")
+    p.add_argument("--usage", choices=("ok", "none", "wrong"), default="ok",
+                   help="GET /v1/token/usage: as Apertis has it, 404, or a body of another shape")
+    p.add_argument("--book-late", type=int, default=0, metavar="MS", help="book each answer's cost MS ms after it ends")
     args = p.parse_args(argv)
     # Ctrl-C stops it even when started in the background (where SIGINT is inherited ignored);
     # SIGTERM stops it cleanly too.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     server = FakeServer(key=args.key, rate=args.rate, port=args.port, host=args.host, verbose=args.verbose)
+    server.billing.mode, server.billing.book_late_ms = args.usage, args.book_late
     server.start()
     print(f"fake Apertis server on {server.base_url} (key: {server.key})", flush=True)
     print(f"{len(MODEL_IDS)} models; scenarios: {', '.join(SCENARIOS)}", flush=True)

@@ -22,6 +22,7 @@ from .errors import error_from_exception, error_from_response, host_of, not_open
 from .events import Completion, ContentDelta, Finish, ModelInfo, ReasoningDelta, StreamError, StreamEvent
 from .logs import keep_secret
 from .reply import ReplyAccumulator
+from .spend import TokenUsage, read_token_usage
 from .sse import SSEDecoder, SSEEvent
 from .text import clean
 from .types import ApiError, ChatParams
@@ -126,6 +127,24 @@ class ApertisClient:
 
     def _not_json(self) -> ApiError:
         return not_openai(self.base_url)
+
+    # -- spend ---------------------------------------------------------------
+
+    async def token_usage(self) -> TokenUsage | None:
+        """The key's spend and balance (Apertis's ``GET /token/usage``). None: this server has
+        no such endpoint (a 404, or a body of another shape). Raises :class:`ApiError`."""
+        if not self._key or self._bad_key:
+            raise self._no_key()
+        try:
+            response = await self._http.get(f"{self.base_url}/token/usage")
+        except httpx.HTTPError as exc:
+            raise error_from_exception(exc, self.base_url, self.timeouts, started=False) from None
+        if response.status_code in (404, 405, 501):
+            return None
+        if response.status_code >= 400:
+            raise error_from_response(response.status_code, response.content, response.headers, key=self._key,
+                                      host=host_of(self.base_url))
+        return read_token_usage(parse_json(response.text))
 
     # -- chat ----------------------------------------------------------------
 

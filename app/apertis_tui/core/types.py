@@ -201,6 +201,9 @@ class Message:
     parent_id: int | None = None  # the message this one follows (None: the chat's first)
     depth: int = 1  # its place on its path: 1 for a first message
     tool_call_id: str | None = None  # a tool's result: the call (of the assistant message before) it answers
+    cost_usd: float | None = None  # measured: this reply's cost, or its group's (see cost_group)
+    cost_group: int | None = None  # None: cost_usd is its own; else the group of overlapping requests it shares
+    cost_replies: int | None = None  # how many replies cost_usd is for
 
 
 @dataclass(frozen=True)

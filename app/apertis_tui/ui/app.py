@@ -24,13 +24,14 @@ from ..core.types import Chat, ChatParams, ChatTools
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
 from .signals import ChatChanged
-from .startup import first_frame_out
+from .startup import FIRST_BALANCE_READING, first_frame_out
 from .widgets.chat_pane import ChatPane
 
 if TYPE_CHECKING:
     from textual.command import Provider
 
     from ..core.api import ApertisClient
+    from .spend import Spend, SpendNews
     from .tool_servers import ToolServers
 
 
@@ -86,9 +87,11 @@ class ApertisApp(App[None]):
         self.connection = startup.connection  # replaced when a key is given or settings are saved
         self._client: ApertisClient | None = None
         self._tools: ToolServers | None = None
+        self._spend: Spend | None = None
         # Open chat panes follow these (ui/signals.py) instead of being looked for screen by screen.
         self.chat_changed: Signal[ChatChanged] = Signal(self, "chat-changed")
         self.settings_changed: Signal[Settings] = Signal(self, "settings-changed")
+        self.spend_changed: Signal[SpendNews] = Signal(self, "spend-changed")  # balance read, cost measured
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
 
@@ -127,11 +130,27 @@ class ApertisApp(App[None]):
             self._tools = ToolServers(self)
         return self._tools
 
+    @property
+    def spend(self) -> Spend:
+        """The balance and what replies cost (ui/spend.py). Made a second after the first frame,
+        or at the first request if that is sooner."""
+        if self._spend is None:
+            from .spend import Spend
+
+            self._spend = Spend(self)
+        return self._spend
+
+    @property
+    def spend_if_started(self) -> Spend | None:
+        return self._spend
+
     def _replace_client(self) -> None:
         """The next request uses a new client (new key, URL or timeouts)."""
         previous, self._client = self._client, None
         if previous is not None:
             self._retire_client(previous)
+        if self._spend is not None:  # another key or server: its balance is another one
+            self._spend.reset()
 
     def _make_client(self) -> ApertisClient:
         from ..core.api import ApertisClient
@@ -269,6 +288,7 @@ class ApertisApp(App[None]):
 
         watch_terminal(self)
         self.tools.start()
+        self.set_timer(FIRST_BALANCE_READING, lambda: self.spend.begin())
 
     async def _key_given(self, key: str | None) -> None:
         if key:
@@ -291,6 +311,8 @@ class ApertisApp(App[None]):
             pane.send(prompt)
 
     async def on_unmount(self) -> None:
+        if self._spend is not None:
+            self._spend.meter.close()  # its settling readings are tasks of their own
         if self._tools is not None:
             await self._tools.stop()  # their processes too: none outlives the app
         if self._client is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..core.settings.validation import RANGES, validate_param, validate_timeout
+from ..core.settings.validation import RANGES, validate_param, validate_timeout, validate_usd
 
 
 def param_text(name: str, value: Any) -> str:
@@ -74,4 +74,21 @@ def parse_timeout_text(text: str, default: float, label: str = "timeout") -> tup
     except ValueError:
         value = text
     problem = validate_timeout(value, label)
+    return (None, problem) if problem else (float(value), None)
+
+
+def usd_text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def parse_usd_text(text: str, label: str = "amount") -> tuple[float | None, str | None]:
+    """(dollars, problem); an empty field is None (off). A leading "$" is allowed."""
+    text = text.strip().removeprefix("$").strip()
+    if not text:
+        return None, None
+    try:
+        value: Any = float(text)
+    except ValueError:
+        value = text
+    problem = validate_usd(value, label)
     return (None, problem) if problem else (float(value), None)

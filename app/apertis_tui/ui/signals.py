@@ -1,7 +1,8 @@
 """What the app announces to whoever shows a chat, and how an open chat pane follows it.
 
 The history screen renames, archives and deletes stored chats; the settings screen changes the
-defaults that a chat's title bar is compared with. Neither reaches into the panes: they publish
+defaults that a chat's title bar is compared with; ui/spend.py reads the balance and measures
+what replies cost. Neither reaches into the panes: they publish
 on the app's signals (``ApertisApp.chat_changed``, ``ApertisApp.settings_changed``), and every
 pane, subscribed when it is mounted, brings its own title bar up to date.
 """
@@ -14,6 +15,7 @@ from ..core.types import Chat
 
 if TYPE_CHECKING:
     from ..core.settings.file import Settings
+    from .spend import SpendNews
     from .widgets.chat_pane import ChatPane
 
 
@@ -39,7 +41,17 @@ def follow_app_signals(pane: "ChatPane") -> None:
 
     def settings_changed(_settings: "Settings") -> None:
         pane.refresh_title()  # the title bar shows what differs from the defaults
+        if app.spend_if_started is not None:  # the balance warning follows warn_below_usd
+            spend_changed(None)
+
+    def spend_changed(news: "SpendNews | None") -> None:
+        from .spend import show_spend  # (not before a balance was read: off the first frame)
+
+        show_spend(pane, news)
 
     app = pane.tui
     app.chat_changed.subscribe(pane, chat_changed, immediate=True)
     app.settings_changed.subscribe(pane, settings_changed, immediate=True)
+    app.spend_changed.subscribe(pane, spend_changed, immediate=True)
+    if app.spend_if_started is not None:  # a chat opened after the balance was read shows it at once
+        spend_changed(None)

@@ -26,6 +26,10 @@ from .widgets.prompt_keys import PROMPT_BINDINGS
 if TYPE_CHECKING:
     from .app import ApertisApp
 
+#: Seconds after the first frame before the balance is first asked for (ui/spend.py): httpx
+#: and the connection's set-up are not to compete with the first keys typed.
+FIRST_BALANCE_READING = 1.0
+
 
 def tune_gc() -> None:
     """Fewer, cheaper collector passes while answers stream.

@@ -10,6 +10,7 @@ platformdirs picks the usual place elsewhere). Every key is optional::
     stream = true
     theme = "textual-dark"
     user_agent = "my-client/1.0"     # for servers that filter clients; APERTIS_USER_AGENT overrides
+    warn_below_usd = 1.0             # the status line warns when the key has less left
 
     [params]                         # sampling parameters; absent = the server's default
     temperature = 0.7                # 0 to 2
@@ -51,6 +52,7 @@ from .validation import (
     validate_base_url,
     validate_param,
     validate_timeout,
+    validate_usd,
     validate_user_agent,
 )
 
@@ -69,6 +71,7 @@ class Settings:
     read_timeout: float = 60.0
     theme: str = DEFAULT_THEME
     user_agent: str | None = None  # None: the app's own name and version
+    warn_below_usd: float | None = None  # the balance under which the status line warns; None: never
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -195,6 +198,11 @@ def _from_document(data: dict[str, Any], path: Path, text: str) -> Settings:
         check(None, "user_agent", validate_user_agent(value))
         settings.user_agent = value.strip()
 
+    if "warn_below_usd" in data:
+        value = extra.pop("warn_below_usd")
+        check(None, "warn_below_usd", validate_usd(value, label="warn_below_usd"))
+        settings.warn_below_usd = float(value)
+
     if "base_url" in data:
         value = extra.pop("base_url")
         check(None, "base_url", validate_base_url(value))
@@ -242,7 +250,7 @@ def _to_document(settings: Settings) -> dict[str, Any]:
     doc: dict[str, Any] = {}
     if settings.api_key:  # never write an empty key (nor one that came from the environment)
         doc["api_key"] = settings.api_key
-    for key in ("base_url", "default_model", "system_prompt", "user_agent"):
+    for key in ("base_url", "default_model", "system_prompt", "user_agent", "warn_below_usd"):
         if getattr(settings, key) is not None:
             doc[key] = getattr(settings, key)
     doc["stream"] = settings.stream

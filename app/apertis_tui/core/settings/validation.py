@@ -93,6 +93,13 @@ def normalize_base_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+def validate_usd(value: Any, label: str = "amount") -> str | None:
+    """An amount of US dollars: a number, 0 or more."""
+    if not _is_number(value) or value < 0:
+        return f"{label} must be an amount in US dollars, 0 or more (such as 1.5)"
+    return None
+
+
 def validate_user_agent(value: Any, label: str = "user_agent") -> str | None:
     """An HTTP header value: printable ASCII (httpx cannot send anything else)."""
     if not isinstance(value, str) or not value.strip():

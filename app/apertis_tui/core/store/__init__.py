@@ -2,7 +2,7 @@
 
 One module per job: ``opening`` (the file, its errors, crash recovery, the guarded
 connection), ``migrations`` (the schema), ``chats``, ``messages``, ``tree`` (paths, siblings,
-the current leaf, forks), ``compare`` (several models answering at once), ``search`` and ``export``
+the current leaf, forks), ``compare`` (several models answering at once), ``spend`` (measured costs), ``search`` and ``export``
 (a chat as a file). ``History`` puts the per-job parts together: it is the one object
 callers hold.
 """
@@ -15,6 +15,7 @@ from .messages import CURRENT, Messages
 from .migrations import MIGRATION_NAMES, SCHEMA_VERSION, migrate, schema_version
 from .opening import StoreCorrupt, StoreError, now_iso, set_aside
 from .search import Search, fts_query
+from .spend import Spending
 from .tree import Tree
 
 __all__ = [
@@ -33,5 +34,5 @@ __all__ = [
 ]
 
 
-class History(Chats, Messages, Tree, Compare, Search):
+class History(Chats, Messages, Tree, Compare, Search, Spending):
     """The chat history file. Open it once per process; close it at exit."""

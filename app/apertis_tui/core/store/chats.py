@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..text import clean
 from ..types import Chat, ChatParams, ChatTools
 from .opening import HistoryFile, now_iso
+
+if TYPE_CHECKING:
+    from ..spend import Spent
 
 CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at, current_id, tools"
 _UNSET: Any = object()  # "not given", where None is a meaningful value
@@ -42,12 +45,13 @@ def _leaf_fallback(chats: "Chats", chat: Chat) -> Chat:
 
 
 class ChatSummary(NamedTuple):  # (not a dataclass: cheaper to create, on the way to the first frame)
-    """A chat as the history list shows it: the messages on its current path, and the models
-    that wrote any of its replies (every branch)."""
+    """A chat as the history list shows it: the messages on its current path, the models
+    that wrote any of its replies (every branch), and what they cost."""
 
     chat: Chat
     message_count: int
     models: tuple[str, ...]  # the models that wrote its replies, in order of first use
+    spent: Spent | None = None  # what its replies cost, measured (None: nothing measured)
 
 
 class Chats(HistoryFile):
@@ -142,7 +146,8 @@ class Chats(HistoryFile):
             ids,
         ):
             models.setdefault(r[0], []).append(r[1])
-        return [ChatSummary(c, counts.get(c.id, 0), tuple(models.get(c.id, ()))) for c in chats]
+        spending = self.chat_spending(ids)  # type: ignore[attr-defined]  # (store/spend.py, beside it in History)
+        return [ChatSummary(c, counts.get(c.id, 0), tuple(models.get(c.id, ())), spending.get(c.id)) for c in chats]
 
     def update_chat(
         self,

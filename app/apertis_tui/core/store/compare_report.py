@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..spend import CostRow, answers_cost_text, cost_text
 from ..text import clean, one_line
 from ..types import Message
 from .export import ExportError, ExportExists, write_export
@@ -20,6 +21,14 @@ def tokens_per_second(message: Message) -> float | None:
         return None
     streaming = (message.duration_ms - (message.ttft_ms or 0)) / 1000
     return message.completion_tokens / streaming if streaming > 0.05 else None
+
+
+def _cost_cell(answer: Message) -> str:
+    """An answer's own measured cost; "together" when it was measured with others (the sum is
+    under the table); "—" when not measured."""
+    if answer.cost_usd is None:
+        return "—"
+    return "together" if answer.cost_group is not None else cost_text(answer.cost_usd)
 
 
 def _cell(text: str) -> str:
@@ -66,9 +75,13 @@ def comparison_report(store, chat_id: int) -> str:
                     f"{answer.ttft_ms / 1000:.2f} s" if answer.ttft_ms is not None else "—",
                     f"{rate:.0f}" if rate else "—",
                     answer.completion_tokens if answer.completion_tokens is not None else "—",
-                    "—",  # measured cost arrives with the spend issue
+                    _cost_cell(answer),
                     _cell(_first_lines(answer)),
                 ))
+            together = answers_cost_text([CostRow(a.id, a.cost_usd, a.cost_group, a.cost_replies)
+                                          for a in answers if a is not None and a.cost_usd is not None])
+            if together:  # a shared cost is said once, whole, never split among the rows
+                out += ["", f"Measured cost: {together}."]
             out.append("")
     return "\n".join(out)
 

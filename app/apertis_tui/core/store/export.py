@@ -1,7 +1,7 @@
 """A chat as a file: Markdown to read, JSON to process. No Textual here.
 
-Every message goes in, failed ones too, with its role, model, time, status, usage and
-reasoning: an export is the record, not the pretty view. JSON holds the whole tree (each
+Every message goes in, failed ones too, with its role, model, time, status, usage, measured
+cost and reasoning: an export is the record, not the pretty view. JSON holds the whole tree (each
 message with its parent, and which leaf is current); Markdown is the current path, with the
 other versions of each turn folded under it. The API key never goes in: it is not in the
 history, and the text is scrubbed of it anyway in case someone pasted it.
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ... import APP_NAME, __version__
+from ..spend import CostRow, Spent, reply_cost_text, spent
 from ..text import clean, one_line, redact
 from ..types import Chat, Message
 from .opening import now_iso
@@ -74,7 +75,14 @@ def _usage_text(message: Message) -> str:
         parts.append(f"first token {message.ttft_ms} ms")
     if message.duration_ms is not None:
         parts.append(f"{message.duration_ms / 1000:.1f} s")
+    if message.cost_usd is not None:
+        parts.append(f"cost {reply_cost_text(message.cost_usd, message.cost_replies)}")
     return " · ".join(parts)
+
+
+def _spent(messages: Sequence[Message]) -> Spent | None:
+    """What the chat's replies cost (every branch), each group of overlapping requests once."""
+    return spent(CostRow(m.id, m.cost_usd, m.cost_group, m.cost_replies) for m in messages if m.cost_usd is not None)
 
 
 def _fence(text: str, info: str = "") -> str:
@@ -106,6 +114,11 @@ def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | N
     path, versions = _current_path(chat, messages)
     count = f"{len(path)}" if len(path) == len(messages) else f"{len(path)} on this branch, {len(messages)} in all"
     facts.append(("Messages", count))
+    total = _spent(messages)
+    if total is not None:
+        shared = " (with replies of other chats measured together with these: at most this)" if total.shared else ""
+        facts.append(("Spent", f"{total.text()}, measured over {total.replies} "
+                               f"{'reply' if total.replies == 1 else 'replies'}{shared}"))
     facts.append(("Exported", f"{now_iso()} by {APP_NAME} {__version__}"))
     out += [f"- **{name}:** {one_line(value, 400)}" for name, value in facts]
     if chat.system_prompt and chat.system_prompt.strip():
@@ -207,6 +220,9 @@ def _message_record(message: Message) -> dict[str, Any]:
         "duration_ms": message.duration_ms,
         "tool_calls": message.tool_calls,
         "tool_call_id": message.tool_call_id,
+        "cost_usd": message.cost_usd,  # measured; for cost_replies replies together when cost_group is set
+        "cost_group": message.cost_group,
+        "cost_replies": message.cost_replies,
     }
 
 
@@ -214,6 +230,7 @@ def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None 
     """The chat as one JSON object: ``{"format", "version", "exported_at", "chat", "messages"}``;
     every message of every branch, each with its ``parent_id``; ``chat.current_id`` is the leaf
     of the branch that is shown and sent."""
+    total = _spent(messages)
     record = {
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
@@ -229,6 +246,8 @@ def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None 
             "created_at": chat.created_at,
             "updated_at": chat.updated_at,
             "current_id": chat.current_id,
+            "spent_usd": total.total if total is not None else None,  # each group once, whole
+            "spent_is_upper_bound": total.shared if total is not None else False,
         },
         "messages": [_message_record(m) for m in messages],
     }

@@ -19,7 +19,8 @@ from .opening import HistoryFile, StoreError, now_iso
 
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
-    "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth, tool_call_id"
+    "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth, tool_call_id, "
+    "cost_usd, cost_group, cost_replies"
 )
 #: "Below the chat's current leaf": where a message goes when no parent is named.
 CURRENT: Any = object()

@@ -252,6 +252,22 @@ def m009_comparisons(db: "sqlite_utils.Database") -> None:
     db.execute("CREATE INDEX comparisons_chat ON comparisons(chat_id, id)")
 
 
+@migration
+def m010_message_cost(db: "sqlite_utils.Database") -> None:
+    # What a reply cost, measured (core/spend_meter.py): cost_usd is the reply's own when
+    # cost_group is NULL; otherwise it is the cost of the group of overlapping requests named
+    # cost_group (its first reply's id), stored whole on each of its cost_replies replies. The
+    # partial index holds only the replies with a cost: the sums read nothing else.
+    db.executescript(
+        """
+        ALTER TABLE messages ADD COLUMN cost_usd REAL;
+        ALTER TABLE messages ADD COLUMN cost_group INTEGER;
+        ALTER TABLE messages ADD COLUMN cost_replies INTEGER;
+        CREATE INDEX messages_cost ON messages(chat_id, finished_at) WHERE cost_usd IS NOT NULL;
+        """
+    )
+
+
 # The names the database records; the released ones are pinned in tests/test_migrate.py.
 MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -40,7 +40,7 @@ from ...core.settings.validation import (
     validate_api_key,
     validate_base_url,
 )
-from ..form_text import parse_timeout_text, timeout_text
+from ..form_text import parse_timeout_text, parse_usd_text, timeout_text, usd_text
 from ...core.text import clean, one_line
 from ...core.types import ApiError
 from ..widgets.param_fields import FieldRow, ParamFields
@@ -63,6 +63,7 @@ SOURCES = {
 BASE_URL_SOURCES = {"flag": "--base-url", "APERTIS_BASE_URL": "APERTIS_BASE_URL"}
 DEFAULTS = Settings()
 TIMEOUT_LABELS = {"connect_timeout": "Connect timeout", "read_timeout": "Read timeout"}
+WARN_HINT = "US dollars: under this balance the status line warns; empty: never"
 
 
 @dataclass
@@ -168,6 +169,11 @@ class SettingsScreen(Screen[bool]):
                                                classes="field-input"),
                            name="theme", hint="shown as you move; saved with ctrl+s")
 
+            yield Static("Spend", classes="settings-section")
+            yield FieldRow("Warn below", TextInput(usd_text(settings.warn_below_usd), placeholder="off",
+                                                   id="warn_below_usd", compact=True, classes="field-input -number"),
+                           name="warn_below_usd", hint=WARN_HINT)
+
         with Horizontal(id="settings-buttons"):
             yield Button("Save", variant="primary", id="settings-save")
             yield Button("Cancel", id="settings-cancel")
@@ -221,6 +227,7 @@ class SettingsScreen(Screen[bool]):
             self.query_one(ParamFields).snapshot(),
             self.query_one("#stream", Switch).value,
             self._theme(),
+            self._value("warn_below_usd"),
         )
 
     @property
@@ -257,6 +264,9 @@ class SettingsScreen(Screen[bool]):
         key, key_typed, _base_url, connect, read, problems = self._connection()
         params, param_problems = self.query_one(ParamFields).read()
         problems.update(param_problems)
+        warn_below, problem = parse_usd_text(self._value("warn_below_usd"), "The warning amount")
+        if problem:
+            problems["warn_below_usd"] = problem
         base_text = self._value("base_url").strip()
         prompt = clean(self.query_one("#system_prompt", TextArea).text)
         settings = replace(
@@ -270,6 +280,7 @@ class SettingsScreen(Screen[bool]):
             connect_timeout=connect,
             read_timeout=read,
             theme=self._theme(),
+            warn_below_usd=warn_below,
             extra=copy.deepcopy(app.settings.extra),
         )
         connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
@@ -288,6 +299,8 @@ class SettingsScreen(Screen[bool]):
         if field in ("api_key", "base_url", "connect_timeout", "read_timeout"):
             *_, problems = self._connection()
             self._show(field, problems.get(field))
+        elif field == "warn_below_usd":
+            self._show(field, parse_usd_text(event.value, "The warning amount")[1])
 
     def on_switch_changed(self, event: Switch.Changed) -> None:
         for row in self.query(FieldRow):
@@ -344,7 +357,7 @@ class SettingsScreen(Screen[bool]):
             field, problem = next(iter(problems.items()))
             self.notify(f"Not saved: {problem}.", title="Settings", severity="error", timeout=8, markup=False)
             target = {"stop": "param-stop-0"}.get(field, field if field in TIMEOUT_LABELS or field in
-                                                   ("api_key", "base_url") else f"param-{field}")
+                                                   ("api_key", "base_url", "warn_below_usd") else f"param-{field}")
             self.query_one(f"#{target}").focus()
             return
         path = self.tui.startup.config_path

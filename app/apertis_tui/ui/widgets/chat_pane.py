@@ -463,6 +463,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
         final: StoredMessage | None = None
         global _streams
         _streams += 1
+        metered = app.spend.started(message.id, model)  # what it costs is measured across it (ui/spend.py)
         try:
             async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream,
                                                tools=tools, tool_choice=tool_choice):
@@ -502,6 +503,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
             if refused_tools:
                 reply.end = StreamError(tools_refused(model, reply.error))  # type: ignore[arg-type]
             duration = time.monotonic() - stats.started
+            app.spend.ended(metered, reply)  # (a 402 says what was left; the usage is read after the save)
             final = saver.finish(reply, status, stats, duration)
             view.finish(final)
             if header is not None:

@@ -133,12 +133,13 @@ class CompareRow(LayoutOnce, Widget):
     kept out of the layout) are joined line by line. Six columns as widgets (a container, a
     header and an answer each) made every frame cut and join screen lines around ~20 widgets."""
 
-    COMPONENT_CLASSES = {"compare--header", "compare--current"}
+    COMPONENT_CLASSES = {"compare--header", "compare--current", "compare--cost"}
 
     DEFAULT_CSS = """
     CompareRow { height: auto; }
     CompareRow > .compare--header { background: $boost; color: $text-muted; }
     CompareRow > .compare--current { background: $accent 40%; color: $text; }
+    CompareRow > .compare--cost { color: $text-muted; }
     """
 
     def __init__(self, models: tuple[str, ...]) -> None:
@@ -153,6 +154,7 @@ class CompareRow(LayoutOnce, Widget):
         self._joined: dict[int, tuple] = {}  # y -> (key, its pieces, the line drawn from them)
         self._style: Style | None = None
         self._height = 0
+        self.cost = ""  # what the answers cost together (a line under the columns), once measured
 
     # -- the answers' views (in the comparison, hidden: drawn here) ---------------------------
 
@@ -170,6 +172,21 @@ class CompareRow(LayoutOnce, Widget):
         for cell in self.cells:
             if cell.view is not None and not cell.view.streaming:
                 cell.header.show(message=cell.view.message)
+        self.costs_changed()
+
+    def costs_changed(self) -> None:
+        """The answers' measured cost, once known: the line under the columns. The columns
+        streamed at once, so their cost is one (with any other reply that overlapped them),
+        never split among them."""
+        from ...core.spend import CostRow, answers_cost_text
+
+        cost = answers_cost_text([CostRow(m.id, m.cost_usd, m.cost_group, m.cost_replies)
+                                  for m in (cell.view.message for cell in self.cells if cell.view is not None)
+                                  if m.cost_usd is not None])
+        if cost != self.cost:
+            self.cost = cost
+            self._boxes_width = -1
+            self.refresh(layout=True)
 
     def column_changed(self, layout: bool) -> None:
         """A column's answer was drawn again."""
@@ -232,7 +249,7 @@ class CompareRow(LayoutOnce, Widget):
         self._boxes = boxes
         self._boxes_width = width
         self._height = max(0, top - 1) if self.stacked else max((b[3] for b in boxes), default=0)
-        return self._height
+        return self._height + (1 if self.cost else 0)
 
     def cell_box(self, column: int) -> tuple[int, int, int, int]:
         if self._boxes_width != self.size.width:
@@ -284,6 +301,10 @@ class CompareRow(LayoutOnce, Widget):
         style = self._row_style()
         if self._boxes_width != width:
             self.get_content_height(self.size, self.size, width)
+        if self.cost and y == self._height:
+            text = Text(self.cost, style=self.get_component_rich_style("compare--cost"), no_wrap=True,
+                        overflow="ellipsis")
+            return text_strips(self.app.console, text, max(1, width))[0].crop_extend(0, width, style)
         if self.stacked:
             for cell, (x, top, w, height) in zip(self.cells, self._boxes):
                 if top <= y < top + height:

@@ -184,6 +184,11 @@ class MessageView(LayoutOnce, Widget):
         self.reasoning.close()
         self._invalidate(now=True)
 
+    def set_cost(self, message: Message) -> None:
+        """Its measured cost arrived (after the answer ended): on the label."""
+        self.message = message
+        self._invalidate(now=self.is_mounted)
+
     def set_versions(self, versions: tuple[int, int] | None) -> None:
         if versions != self.versions:
             self.versions = versions
@@ -343,6 +348,10 @@ class MessageView(LayoutOnce, Widget):
             meta.append("streaming…")
         elif msg.role == "assistant" and msg.completion_tokens:
             meta.append(f"{msg.completion_tokens} token{'s' if msg.completion_tokens != 1 else ''}")
+        if msg.cost_usd is not None and not self.streaming:
+            from ...core.spend import reply_cost_text
+
+            meta.append(reply_cost_text(msg.cost_usd, msg.cost_replies))
         elif msg.role == "tool":
             if msg.duration_ms is not None:
                 meta.append(f"{msg.duration_ms / 1000:.1f} s" if msg.duration_ms >= 1000 else f"{msg.duration_ms} ms")

@@ -9,7 +9,10 @@ from rich.text import Text
 from textual.widgets import Static
 
 if TYPE_CHECKING:
+    from textual.app import RenderResult
+
     from ...core.events import Usage
+    from ...core.spend import TokenUsage
 
 
 class StreamStats:
@@ -43,13 +46,43 @@ def _seconds(value: float | None) -> str:
 
 
 class StatusLine(Static):
+    """What the chat is doing at the left; at the right, what the key has left (ui/spend.py),
+    as a warning under ``warn_below_usd``."""
+
+    COMPONENT_CLASSES = {"status--low-balance"}
+
     DEFAULT_CSS = """
     StatusLine { height: 1; padding: 0 1; }
+    StatusLine > .status--low-balance { color: $warning; text-style: bold; }
     """
 
     def __init__(self, **kwargs) -> None:
         super().__init__("", markup=False, **kwargs)
         self.state = "ready"
+        self.balance = ""  # "$8.42 left", or "" when nothing is known
+        self.low_balance = False
+
+    def show_balance(self, usage: "TokenUsage | None", warn_below_usd: float | None) -> None:
+        from ...core.spend import balance_text, is_low
+
+        balance = balance_text(usage) if usage is not None else ""
+        low = is_low(usage, warn_below_usd)
+        if (balance, low) != (self.balance, self.low_balance):
+            self.balance, self.low_balance = balance, low
+            self.refresh()
+
+    def render(self) -> "RenderResult":
+        if not self.balance:
+            return super().render()
+        if self.low_balance:
+            right = Text(f"low balance: {self.balance}", style=self.get_component_rich_style("status--low-balance"))
+        else:
+            right = Text(self.balance, style="dim")
+        content = self.content
+        left = content.copy() if isinstance(content, Text) else Text(str(content))
+        room = self.content_region.width - right.cell_len - 2
+        left.truncate(max(0, room), overflow="ellipsis")
+        return Text.assemble(left, " " * max(2, room - left.cell_len + 2), right, no_wrap=True, overflow="crop")
 
     def _show(self, state: str, *parts: str) -> None:
         self.state = state.split()[0]
