@@ -240,6 +240,7 @@ def scripted_server() -> Iterator[FakeServer]:
     handler._agent_calls, handler._agent_answer = agent_calls, staticmethod(agent_answer)
     try:
         with FakeServer(key=KEY, rate=0) as server:
+            server.billing.mode = "none"  # no balance: its reading lands at no fixed moment (a scene may turn it on)
             yield server
     finally:
         handler._chat, fake_server.normal_answer, fake_server._REASONING_TEXT = saved

@@ -41,6 +41,9 @@ def clock():
 def build(tmp_path, fake_server, clock):
     """An app on a fresh history, talking to the fake server (or showing ``base_url``)."""
     stores: list[History] = []
+    # No balance: its reading lands whenever it likes, so it would be in some pictures and not
+    # in others (tests/test_spend.py shows it).
+    fake_server.billing.mode = "none"
 
     def factory(*, key: str | None = TEST_KEY, model: str = "gpt-4o", base_url: str | None = None,
                 settings: Settings | None = None) -> ApertisApp:

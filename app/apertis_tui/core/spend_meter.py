@@ -98,15 +98,15 @@ class SpendMeter:
         *,
         on_usage: Callable[[TokenUsage], None] | None = None,
         on_cost: Callable[[GroupCost], None] | None = None,
-        delays: tuple[float, ...] = SETTLE_DELAYS,
-        every: float = REFRESH_EVERY,
+        delays: tuple[float, ...] | None = None,
+        every: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetch
         self.on_usage = on_usage
         self.on_cost = on_cost
-        self.delays = delays
-        self.every = every
+        self.delays = SETTLE_DELAYS if delays is None else delays  # (read now: tests shorten them)
+        self.every = REFRESH_EVERY if every is None else every
         self._clock = clock
         self.usage: TokenUsage | None = None  # the last reading
         self.read_at: float | None = None  # when it was taken (clock)

@@ -312,7 +312,7 @@ class ApertisApp(App[None]):
 
     async def on_unmount(self) -> None:
         if self._spend is not None:
-            self._spend.meter.close()  # its settling readings are tasks of their own
+            self._spend.close()  # its readings are tasks of their own
         if self._tools is not None:
             await self._tools.stop()  # their processes too: none outlives the app
         if self._client is not None:

@@ -9,6 +9,7 @@ is saved, in tasks of their own).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import replace
@@ -21,8 +22,6 @@ from ..core.store import StoreError
 from .startup import FIRST_BALANCE_READING
 
 if TYPE_CHECKING:
-    from textual.worker import Worker
-
     from ..core.reply import ReplyAccumulator
     from .app import ApertisApp
     from .widgets.chat_pane import ChatPane
@@ -45,7 +44,7 @@ class Spend:
     def __init__(self, app: "ApertisApp") -> None:
         self.app = app
         self.meter = self._new_meter()
-        self._runner: Worker | None = None
+        self._runner: asyncio.Task[None] | None = None
 
     def _new_meter(self) -> SpendMeter:
         return SpendMeter(self._fetch, on_usage=self._read, on_cost=self._measured)
@@ -61,16 +60,20 @@ class Spend:
     # -- life ------------------------------------------------------------------------------------
 
     def begin(self, first_delay: float = 0.0) -> None:
-        """Start the periodic readings (once)."""
+        """Start the periodic readings (once). A task, not a worker: it never ends by itself,
+        and ``App.workers.wait_for_complete`` is for work that does."""
         if self._runner is None:
-            self._runner = self.app.run_worker(self.meter.run(first_delay), group="spend", exit_on_error=False)
+            self._runner = asyncio.get_running_loop().create_task(self.meter.run(first_delay))
 
-    def reset(self) -> None:
-        """Another key or server: the figures start over (a request in flight is not measured)."""
+    def close(self) -> None:
         self.meter.close()
         if self._runner is not None:
             self._runner.cancel()
             self._runner = None
+
+    def reset(self) -> None:
+        """Another key or server: the figures start over (a request in flight is not measured)."""
+        self.close()
         self.meter = self._new_meter()
         self.app.spend_changed.publish(SpendNews())
         self.begin()
