@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Key: APERTIS_API_KEY or STIMA_API_KEY, else the settings file. "
         "Base URL: --base-url, then APERTIS_BASE_URL, then the settings file. "
         "Also: `apertis-tui history [-s WORDS]` lists or searches the chats, "
-        "`apertis-tui export CHAT_ID --format md|json [-o FILE]` writes one (each has --help).",
+        "`apertis-tui export CHAT_ID --format md|json [-o FILE]` writes one, "
+        "`apertis-tui usage` says what the key spent and has left (each has --help).",
     )
     parser.add_argument("prompt", nargs="?", metavar="PROMPT", help="start a new chat and send PROMPT at once")
     parser.add_argument("-m", "--model", metavar="ID", help="model for new chats (default: the settings' default model)")

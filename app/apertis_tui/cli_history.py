@@ -1,6 +1,7 @@
 """The history from the shell: ``apertis-tui history`` lists (or searches) chats,
 ``apertis-tui export CHAT_ID`` writes one as Markdown or JSON, ``apertis-tui compare-report
-CHAT_ID`` its comparisons as a Markdown table. No Textual import.
+CHAT_ID`` its comparisons as a Markdown table; ``apertis-tui usage`` is in ``cli_usage``. No Textual
+import.
 
 ``cli.main`` hands over when the first word that is not an option is one of SUBCOMMANDS, so
 ``apertis-tui "some prompt"`` still starts a chat (and ``apertis-tui -- history`` sends the word).
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from . import APP_NAME
 
-SUBCOMMANDS = ("history", "export", "compare-report")
+SUBCOMMANDS = ("history", "export", "compare-report", "usage")
 # Options of the main parser that take a value: their value is not a subcommand.
 _VALUE_OPTIONS = {"-m", "--model", "--base-url", "--config", "--db"}
 
@@ -114,6 +115,10 @@ def run_subcommand(argv: list[str], index: int) -> int:
         return _history(_history_parser().parse_args(rest))
     if name == "compare-report":
         return _compare_report(_report_parser().parse_args(rest))
+    if name == "usage":  # (cli_usage.py: the key's spend, and the history's)
+        from .cli_usage import run_usage, usage_parser
+
+        return run_usage(usage_parser().parse_args(rest))
     return _export(_export_parser().parse_args(rest))
 
 

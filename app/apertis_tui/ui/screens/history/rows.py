@@ -1,6 +1,6 @@
 """The rows of the history list: options that carry their chat and draw themselves.
 
-A ``ChatOption`` is one chat on one line (title, models, last activity, message count); a
+A ``ChatOption`` is one chat on one line (title, models, last activity, message count, spend); a
 ``HitOption`` is one search hit on two (the chat, then who said it and the snippet). Each is
 both the OptionList's ``Option`` and its own prompt (a ``Visual``), so the list's options are
 the only record of what is shown: nothing runs beside them, and a row costs one object.
@@ -38,12 +38,13 @@ def snippet_text(snippet: str, match_style: Style | str) -> Text:
     return text
 
 
-def _columns(width: int) -> tuple[int, int, int, int]:
-    """Widths of title, models, last activity and message count for a row ``width`` wide."""
+def _columns(width: int) -> tuple[int, int, int, int, int]:
+    """Widths of title, models, last activity, message count and spend for a row ``width`` wide."""
     when, count = 13, 6
     models = 30 if width >= 110 else 22 if width >= 80 else 0
-    title = max(8, width - models - when - count - (3 if models else 2))
-    return title, models, when, count
+    spent = 11 if width >= 80 else 0  # "≤ $12.3456"
+    title = max(8, width - models - when - count - spent - (3 if models else 2))
+    return title, models, when, count, spent
 
 
 def _cell(text: str | Text, width: int, style: Style | str = "", justify: str = "left") -> Text:
@@ -55,11 +56,13 @@ def _cell(text: str | Text, width: int, style: Style | str = "", justify: str = 
 
 def header_text(width: int) -> Text:
     """The column headings over the chat rows, laid out as ``ChatOption`` lays out a row."""
-    title_w, models_w, when_w, count_w = _columns(width)
+    title_w, models_w, when_w, count_w, spent_w = _columns(width)
     parts = [_cell("Title", title_w)]
     if models_w:
         parts += [Text(" "), _cell("Models", models_w)]
     parts += [Text(" "), _cell("Last activity", when_w, justify="right"), _cell("Msgs", count_w, justify="right")]
+    if spent_w:
+        parts.append(_cell("Spent", spent_w, justify="right"))
     return Text.assemble(*parts, no_wrap=True, overflow="crop")
 
 
@@ -140,7 +143,7 @@ class HistoryOption(Option, Visual):
 
 
 class ChatOption(HistoryOption):
-    """One chat on one line: title, models, last activity, message count."""
+    """One chat on one line: title, models, last activity, message count, what it cost."""
 
     summary: ChatSummary
 
@@ -153,13 +156,16 @@ class ChatOption(HistoryOption):
 
     def lines(self, width: int) -> list[Text]:
         chat = self.summary.chat
-        title_w, models_w, when_w, count_w = _columns(width)
+        title_w, models_w, when_w, count_w, spent_w = _columns(width)
         parts = [_cell(self._title(chat.title), title_w)]
         if models_w:
             models = ", ".join(one_line(m, 60) for m in self.summary.models) or one_line(chat.model, 60)
             parts += [Text(" "), _cell(models, models_w, self.styles.dim)]
         parts += [Text(" "), _cell(relative_time(chat.updated_at, self.now), when_w, self.styles.dim, "right"),
                   _cell(str(self.summary.message_count), count_w, "", "right")]
+        if spent_w:  # measured; "≤" when a group it counts also paid for another chat's replies
+            spent = self.summary.spent
+            parts.append(_cell(spent.text() if spent is not None else "", spent_w, self.styles.dim, "right"))
         return [Text.assemble(*parts, no_wrap=True, overflow="crop")]
 
 
