@@ -28,6 +28,7 @@ def main() -> int:
 
     home = Path(tempfile.mkdtemp(prefix="apertis-tui-demo-"))
     with FakeServer(key=DEMO_KEY, rate=120) as server:
+        server.billing.used_usd = 11.58  # the key has $8.42 left; each answer costs a little more
         os.environ["APERTIS_API_KEY"] = DEMO_KEY
         os.environ.pop("STIMA_API_KEY", None)
         config = home / "config.toml"

@@ -116,10 +116,11 @@ async def test_two_chats_at_once_are_one_group_never_split(make_app, fake_server
         assert total.total == quick.cost_usd and total.replies == 2
 
 
-async def test_a_comparison_shows_one_cost_under_its_columns_and_in_the_report(make_app, fake_server):
+async def test_a_comparison_shows_one_cost_under_its_columns_and_in_the_report(make_app, fake_server, tmp_path):
     from apertis_tui.core.store.compare_report import comparison_report
 
-    app = make_app(model="gpt-4o")
+    db = tmp_path / "compared.db"
+    app = make_app(model="gpt-4o", db=db)
     async with app.run_test(size=SIZE) as pilot:
         await balance_read(pilot)
         pane(app).set_comparing(["gpt-4o", "gpt-4o-mini", "test/err-500"])
@@ -135,6 +136,10 @@ async def test_a_comparison_shows_one_cost_under_its_columns_and_in_the_report(m
         report = comparison_report(app.store, pane(app).chat.id)
         assert report.count("| together |") == 3  # a shared cost is not put in any one row
         assert f"Measured cost: {line}." in report
+    # After a restart the undecided comparison shows its cost again, from the history.
+    app = make_app(model="gpt-4o", db=db)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: line in screen_text(app), what="the cost under the columns again")
 
 
 async def test_a_cost_booked_late_is_asked_for_again_and_found(make_app, fake_server):

@@ -120,9 +120,8 @@ def with_balance(error: ApiError, usage: TokenUsage | None, age: str) -> ApiErro
     one; ``age`` says when ("2 min ago")."""
     if error.kind != "quota" or usage is None:
         return error
-    said = ApiError(error.kind, f"{error.message} The last check ({age}) said {usd(usage.remain_usd)} was left.",
+    return ApiError(error.kind, f"{error.message} The last check ({age}) said {usd(usage.remain_usd)} was left.",
                     error.hint, status=error.status, retry_after=error.retry_after, detail=error.detail)
-    return said
 
 
 def age_text(seconds: float) -> str:

@@ -116,7 +116,7 @@ def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | N
     facts.append(("Messages", count))
     total = _spent(messages)
     if total is not None:
-        shared = " (with replies of other chats measured together with these: at most this)" if total.shared else ""
+        shared = " (part of it was measured together with replies of other chats)" if total.shared else ""
         facts.append(("Spent", f"{total.text()}, measured over {total.replies} "
                                f"{'reply' if total.replies == 1 else 'replies'}{shared}"))
     facts.append(("Exported", f"{now_iso()} by {APP_NAME} {__version__}"))

@@ -302,7 +302,7 @@ class CompareRow(LayoutOnce, Widget):
         if self._boxes_width != width:
             self.get_content_height(self.size, self.size, width)
         if self.cost and y == self._height:
-            text = Text(self.cost, style=self.get_component_rich_style("compare--cost"), no_wrap=True,
+            text = Text(" " + self.cost, style=self.get_component_rich_style("compare--cost"), no_wrap=True,
                         overflow="ellipsis")
             return text_strips(self.app.console, text, max(1, width))[0].crop_extend(0, width, style)
         if self.stacked:
