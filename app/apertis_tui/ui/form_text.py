@@ -8,6 +8,7 @@ own (``core.settings.validation``), so a typed value is judged as one read from 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..core.settings.validation import RANGES, validate_param, validate_timeout, validate_usd
@@ -64,17 +65,20 @@ def timeout_text(value: float) -> str:
     return f"{value:g}"
 
 
-def parse_timeout_text(text: str, default: float, label: str = "timeout") -> tuple[float | None, str | None]:
-    """(seconds, problem); an empty field is ``default``."""
-    text = text.strip()
-    if not text:
-        return default, None
+def _parse_number(text: str, check: Callable[[Any, str], str | None], label: str) -> tuple[float | None, str | None]:
+    """(value, problem) for a number typed into a field (not empty), judged by ``check``."""
     try:
         value: Any = float(text)
     except ValueError:
         value = text
-    problem = validate_timeout(value, label)
+    problem = check(value, label)
     return (None, problem) if problem else (float(value), None)
+
+
+def parse_timeout_text(text: str, default: float, label: str = "timeout") -> tuple[float | None, str | None]:
+    """(seconds, problem); an empty field is ``default``."""
+    text = text.strip()
+    return _parse_number(text, validate_timeout, label) if text else (default, None)
 
 
 def usd_text(value: float | None) -> str:
@@ -84,11 +88,4 @@ def usd_text(value: float | None) -> str:
 def parse_usd_text(text: str, label: str = "amount") -> tuple[float | None, str | None]:
     """(dollars, problem); an empty field is None (off). A leading "$" is allowed."""
     text = text.strip().removeprefix("$").strip()
-    if not text:
-        return None, None
-    try:
-        value: Any = float(text)
-    except ValueError:
-        value = text
-    problem = validate_usd(value, label)
-    return (None, problem) if problem else (float(value), None)
+    return _parse_number(text, validate_usd, label) if text else (None, None)
