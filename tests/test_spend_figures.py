@@ -125,3 +125,22 @@ def test_costs_are_stored_with_their_replies_and_summed_per_chat(tmp_path):
         assert store.chat_spending(chats) == {chats[0]: (0.75, 2, True)}
     finally:
         store.close()
+
+
+def test_warn_below_usd_in_the_settings_file(tmp_path):
+    from apertis_tui.core.settings.file import ConfigError, Settings, load_settings, save_settings
+
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "nord"\nwarn_below_usd = 2\n')
+    settings = load_settings(path)
+    assert settings.warn_below_usd == 2.0 and "warn_below_usd" not in settings.extra
+    save_settings(Settings(warn_below_usd=0.5), path)
+    assert load_settings(path).warn_below_usd == 0.5 and "warn_below_usd = 0.5" in path.read_text()
+    save_settings(Settings(), path)
+    assert "warn_below_usd" not in path.read_text()  # never: not written
+    for bad in ("-1", '"five"', "true"):
+        path.write_text(f'stream = true\nwarn_below_usd = {bad}\n')
+        with pytest.raises(ConfigError) as raised:
+            load_settings(path)
+        assert "warn_below_usd must be an amount in US dollars, 0 or more" in str(raised.value)
+        assert "(line 2)" in str(raised.value)
