@@ -179,6 +179,7 @@ class Chat:
     archived: bool = False
     current_id: int | None = None  # the leaf of the path shown and sent (None: no messages yet)
     tools: ChatTools = field(default_factory=ChatTools)
+    web: bool = False  # its requests search the web (Apertis's ":web" models)
 
 
 @dataclass
@@ -201,6 +202,59 @@ class Message:
     parent_id: int | None = None  # the message this one follows (None: the chat's first)
     depth: int = 1  # its place on its path: 1 for a first message
     tool_call_id: str | None = None  # a tool's result: the call (of the assistant message before) it answers
+    sources: "tuple[WebSource, ...]" = ()  # what a web search found, numbered from 1 as shown
+    web_search: "WebSearch | None" = None  # None: the request did not ask for a web search
+    server_timings: "ServerTimings | None" = None  # the server's own figures (usage.latency_checkpoint)
+
+
+# ---------------------------------------------------------------------------
+# Web search and the server's timings (Apertis)
+
+
+@dataclass(frozen=True)
+class WebSource:
+    """One source a web search found. Cleaned on the way in (``core.web``): ``title`` is one
+    line, ``url`` an http(s) address safe to hand to a terminal, or "" when it was not."""
+
+    title: str
+    url: str = ""
+    snippet: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url, "snippet": self.snippet}
+
+
+@dataclass(frozen=True)
+class WebSearch:
+    """A reply whose request asked for a web search, and what the server said of it in its
+    ``X-Web-Search-*`` headers (None where it said nothing): used, how many results, and
+    success, failed or no_results."""
+
+    used: bool | None = None
+    count: int | None = None
+    status: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"used": self.used, "count": self.count, "status": self.status}
+
+
+@dataclass(frozen=True)
+class ServerTimings:
+    """``usage.latency_checkpoint``: the server's own timings of a reply, in milliseconds."""
+
+    engine_ttft_ms: float | None = None
+    engine_ttlt_ms: float | None = None
+    service_ttft_ms: float | None = None
+    total_duration_ms: float | None = None
+
+    @property
+    def ttft_ms(self) -> float | None:
+        """The server's time to first token: the service's (what the server measured from the
+        request's arrival), else the engine's."""
+        return self.service_ttft_ms if self.service_ttft_ms is not None else self.engine_ttft_ms
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: value for name, value in self.__dict__.items() if value is not None}
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,15 @@ import sqlite3
 from typing import Any
 
 from ..text import clean
-from ..types import Message
+from ..types import Message, ServerTimings, WebSearch, WebSource
+from ..web import parse_timings, search_from_json, sources_from_json
 from .opening import HistoryFile, StoreError, now_iso
 
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
     "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth, tool_call_id"
 )
+MESSAGE_COLUMNS += ", sources, web_search, server_timings"  # (m011: a web search's sources, the server's timings)
 #: "Below the chat's current leaf": where a message goes when no parent is named.
 CURRENT: Any = object()
 
@@ -32,7 +34,31 @@ def message_from_row(row: sqlite3.Row) -> Message:
     for column in ("content", "reasoning", "error", "model"):
         if data[column]:
             data[column] = clean(data[column])
+    _web_from_row(data)
     return Message(**data)
+
+
+def _web_from_row(data: dict[str, Any]) -> None:
+    """A reply's web search and server timings, from their JSON columns (read as the server's
+    text is: cleaned, anything malformed left out)."""
+    for column, read in (("sources", sources_from_json), ("web_search", search_from_json),
+                         ("server_timings", parse_timings)):
+        raw = data.get(column)
+        try:
+            value = json.loads(raw) if raw else None
+        except ValueError:
+            value = None
+        data[column] = read(value) if value is not None else (() if column == "sources" else None)
+
+
+def web_columns(sources: "list[WebSource] | tuple[WebSource, ...] | None", web_search: WebSearch | None,
+                server_timings: ServerTimings | None) -> tuple[str | None, str | None, str | None]:
+    """The JSON a reply's sources, web search and server timings are stored as (NULL: none)."""
+    return (
+        json.dumps([s.as_dict() for s in sources], ensure_ascii=False) if sources else None,
+        json.dumps(web_search.as_dict()) if web_search is not None else None,
+        json.dumps(server_timings.as_dict()) if server_timings is not None else None,
+    )
 
 
 class Messages(HistoryFile):
@@ -129,9 +155,15 @@ class Messages(HistoryFile):
         ttft_ms: int | None = None,
         duration_ms: int | None = None,
         tool_calls: list[dict[str, Any]] | None = None,
+        sources: "list[WebSource] | tuple[WebSource, ...] | None" = None,
+        web_search: WebSearch | None = None,
+        server_timings: ServerTimings | None = None,
     ) -> Message | None:
         """The final state of a reply. None if the message is gone (its chat was deleted)."""
         with self._write() as conn:
+            if sources or web_search is not None or server_timings is not None:
+                conn.execute("UPDATE messages SET sources = ?, web_search = ?, server_timings = ? WHERE id = ?",
+                             (*web_columns(sources, web_search, server_timings), message_id))
             conn.execute(
                 "UPDATE messages SET content = ?, reasoning = ?, status = ?, error = ?, "
                 "finished_at = ?, prompt_tokens = ?, completion_tokens = ?, ttft_ms = ?, "

@@ -1,5 +1,6 @@
 """Full-text search over the history: what a user types made safe for FTS5, and the search
-over messages and chat titles (the FTS5 tables and their triggers are in migrations.py)."""
+over messages, the sources of web searches and chat titles (the FTS5 tables and their triggers
+are in migrations.py)."""
 
 from __future__ import annotations
 
@@ -41,11 +42,34 @@ class Search(HistoryFile):
         if not match or limit <= 0:
             return []
         try:
-            hits = self._search_messages(match, limit) + self._search_titles(match, limit)
+            messages = self._search_messages(match, limit)
+            found = {hit.message_id for _, hit in messages}
+            sources = [pair for pair in self._search_sources(match, limit) if pair[1].message_id not in found]
+            hits = messages + sources + self._search_titles(match, limit)
         except StoreError:
             return []  # a query FTS5 still rejects, or a damaged index: no hits, not a crash
         hits.sort(key=lambda pair: pair[0], reverse=True)
         return [hit for _, hit in hits[:limit]]
+
+    def _search_sources(self, match: str, limit: int) -> list[tuple[str, SearchHit]]:
+        """Replies whose web search sources match (by title or address): the hit is the reply,
+        its snippet the matching source, marked as one."""
+        rows = self._rows(
+            """
+            SELECT f.id, f.snip, m.chat_id, m.created_at, c.title, c.updated_at
+            FROM (
+                SELECT rowid AS id, snippet(sources_fts, 0, ?, ?, '…', 12) AS snip
+                FROM sources_fts WHERE sources_fts MATCH ? ORDER BY rowid DESC LIMIT ?
+            ) AS f
+            JOIN messages AS m ON m.id = f.id
+            JOIN chats AS c ON c.id = m.chat_id
+            """,
+            (HIGHLIGHT_START, HIGHLIGHT_END, match, limit),
+        )
+        return [
+            (r["created_at"], SearchHit(r["chat_id"], r["title"], r["id"], "source: " + r["snip"], r["updated_at"]))
+            for r in rows
+        ]
 
     def _search_messages(self, match: str, limit: int) -> list[tuple[str, SearchHit]]:
         rows = self._rows(
