@@ -99,7 +99,8 @@ WEB_NOTES = (
     "(id 'web-search', '🔍 Web searching...'), then MODEL's answer, whose chunk id changes half-way; "
     "web_sources (web_results_count of WEB_SOURCES) with half of them on a chunk half-way and all on the "
     "last, beside an empty error object; latency_checkpoint in the usage. A last user message saying "
-    "'no results' gets status no_results and no sources; 'hostile sources' gets HOSTILE_SOURCES. "
+    "'no results' gets status no_results and no sources; 'hostile sources' gets HOSTILE_SOURCES; "
+    "'slow search' waits after the indicator until .stall_release is set. "
     "Not streamed: one body with web_sources and the empty error object. MODEL:free:web is a 400."
 )
 WEB_INDICATOR = "🔍 Web searching...\n\n"
@@ -779,7 +780,7 @@ class _Handler(BaseHTTPRequestHandler):
             sources = list(HOSTILE_SOURCES) if "hostile sources" in said else WEB_SOURCES[:count]
             headers = {"X-Web-Search-Used": "true", "X-Web-Search-Count": str(len(sources)),
                        "X-Web-Search-Status": "success"}
-        return {"sources": sources, "headers": headers}
+        return {"sources": sources, "headers": headers, "slow": "slow search" in said}
 
     def _send_error_scenario(self, model: str) -> None:
         rid = self.fake._request_id()
@@ -1079,6 +1080,8 @@ class _Handler(BaseHTTPRequestHandler):
             indicator = {"id": "web-search", "object": "chat.completion.chunk", "created": created, "model": "",
                          "choices": [{"index": 0, "delta": {"role": "assistant", "content": WEB_INDICATOR}}]}
             yield b"data: " + json.dumps(indicator).encode() + b"\n\n", False
+            if web["slow"]:
+                yield self._wait_stall
 
         # -- test/agent: calls to the offered tools --------------------------
         if model == "test/agent":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .settings.validation import DEFAULT_WEB_CONTENT_LENGTH, DEFAULT_WEB_RESULTS
 from .text import clean, one_line
 from .types import ServerTimings, WebSearch, WebSource
 
@@ -23,9 +24,6 @@ WEB_SUFFIX = ":web"
 FREE_SUFFIX = ":free"
 #: The id of the chunk that only says a search is under way (its text is not the answer).
 INDICATOR_ID = "web-search"
-CONTENT_LENGTHS = ("short", "medium", "full")
-DEFAULT_RESULTS = 5  # the service's own defaults
-DEFAULT_CONTENT_LENGTH = "medium"
 MAX_SOURCES = 20  # a request asks for at most 10; a server sending more gets the first 20
 _TITLE_LIMIT = 300
 _URL_LIMIT = 2048
@@ -45,8 +43,8 @@ _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 class WebOptions:
     """A request that searches the web: the model is sent as ``model:web`` with these."""
 
-    results: int = DEFAULT_RESULTS  # web_results_count, 1 to 10
-    content_length: str = DEFAULT_CONTENT_LENGTH  # web_content_length: short, medium or full
+    results: int = DEFAULT_WEB_RESULTS  # web_results_count, 1 to 10
+    content_length: str = DEFAULT_WEB_CONTENT_LENGTH  # web_content_length: short, medium or full
 
 
 def is_free(model: str) -> bool:

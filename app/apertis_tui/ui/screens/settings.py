@@ -44,6 +44,7 @@ from ..form_text import parse_timeout_text, timeout_text
 from ...core.text import clean, one_line
 from ...core.types import ApiError
 from ..widgets.param_fields import FieldRow, ParamFields
+from ..widgets.web_fields import WEB_FIELDS, WebSearchFields
 from .confirm import ConfirmDialog
 
 try:  # the model picker is optional: without it the default model is a plain field
@@ -162,6 +163,9 @@ class SettingsScreen(Screen[bool]):
             yield FieldRow("Stream replies", Switch(settings.stream, id="stream"), name="stream",
                            hint=self._stream_hint(settings.stream))
 
+            yield Static("Web search (Apertis)", classes="settings-section")
+            yield WebSearchFields(settings.web_results_count, settings.web_content_length, id="web-search")
+
             yield Static("Look", classes="settings-section")
             themes = list(app.available_themes)
             yield FieldRow("Theme", OptionList(*(Option(Text(name), id=name) for name in themes), id="theme",
@@ -221,6 +225,7 @@ class SettingsScreen(Screen[bool]):
             self.query_one(ParamFields).snapshot(),
             self.query_one("#stream", Switch).value,
             self._theme(),
+            self.query_one(WebSearchFields).snapshot(),
         )
 
     @property
@@ -257,6 +262,8 @@ class SettingsScreen(Screen[bool]):
         key, key_typed, _base_url, connect, read, problems = self._connection()
         params, param_problems = self.query_one(ParamFields).read()
         problems.update(param_problems)
+        web_results, web_length, web_problems = self.query_one(WebSearchFields).read()
+        problems.update(web_problems)
         base_text = self._value("base_url").strip()
         prompt = clean(self.query_one("#system_prompt", TextArea).text)
         settings = replace(
@@ -270,6 +277,8 @@ class SettingsScreen(Screen[bool]):
             connect_timeout=connect,
             read_timeout=read,
             theme=self._theme(),
+            web_results_count=web_results,
+            web_content_length=web_length,
             extra=copy.deepcopy(app.settings.extra),
         )
         connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
@@ -344,7 +353,7 @@ class SettingsScreen(Screen[bool]):
             field, problem = next(iter(problems.items()))
             self.notify(f"Not saved: {problem}.", title="Settings", severity="error", timeout=8, markup=False)
             target = {"stop": "param-stop-0"}.get(field, field if field in TIMEOUT_LABELS or field in
-                                                   ("api_key", "base_url") else f"param-{field}")
+                                                   ("api_key", "base_url", *WEB_FIELDS) else f"param-{field}")
             self.query_one(f"#{target}").focus()
             return
         path = self.tui.startup.config_path

@@ -8,6 +8,7 @@ renders only the open tail of the Markdown (see ``ui.render``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from rich.panel import Panel
@@ -20,7 +21,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from ...core.timefmt import message_time
-from ...core.types import Message, MessageStatus
+from ...core.types import Message, MessageStatus, WebSource
 from ..render import RenderedBlocks, render_to_strips, text_strips
 from ..tool_blocks import FOLDED_LINES, CallBlock, call_blocks, fold_note, render_calls
 from ..textual_internals import LayoutOnce
@@ -54,6 +55,7 @@ class MessageView(LayoutOnce, Widget):
         "message--error",
         "message--tool-label",
         "message--asking",
+        "message--source",
     }
 
     # Here rather than in styles/base.tcss: parsed when the first message is shown, which
@@ -118,6 +120,12 @@ class MessageView(LayoutOnce, Widget):
         color: $warning;
         text-style: bold;
     }
+
+    /* A web search's source: its title links to it (OSC 8). */
+    MessageView > .message--source {
+        color: $text-accent;
+        text-style: underline;
+    }
     """
 
     def __init__(self, message: Message, *, streaming: bool = False, in_column: bool = False) -> None:
@@ -149,6 +157,7 @@ class MessageView(LayoutOnce, Widget):
         self._folded_lines = 0  # lines the last drawing folded away
         self.streaming = streaming
         self._live = streaming
+        self.searching = False  # the server said it searches the web (shown until the answer begins)
         if message.content:
             self.body.append(message.content)
         if message.reasoning:
@@ -183,6 +192,15 @@ class MessageView(LayoutOnce, Widget):
         self.body.close()
         self.reasoning.close()
         self._invalidate(now=True)
+
+    def set_searching(self, on: bool) -> None:
+        self.searching = on
+        self._invalidate(now=self.is_mounted)
+
+    def show_sources(self, sources: tuple[WebSource, ...]) -> None:
+        """A web search's sources, while the answer still arrives (the stored reply has them after)."""
+        self.message = dataclasses.replace(self.message, sources=sources)
+        self._invalidate()
 
     def set_versions(self, versions: tuple[int, int] | None) -> None:
         if versions != self.versions:
@@ -311,6 +329,8 @@ class MessageView(LayoutOnce, Widget):
             )
             lines.extend(calls)
             self._folded_lines += hidden
+        if self.message.sources or self.message.web_search is not None:
+            lines.extend(self._sources(width, after=bool(body or self.calls)))
         lines.extend(self._footer(width))
         self._lines = lines
         if len(self._styled) > 2 * len(lines) + 64:  # drop drawn forms of lines that are gone
@@ -340,7 +360,8 @@ class MessageView(LayoutOnce, Widget):
                          style=self.get_component_rich_style("message--versions"))
         meta = [message_time(msg.created_at)]
         if self.streaming:
-            meta.append("streaming…")
+            meta.append("searching the web…" if self.searching and not self.body.size and not self.reasoning.size
+                        else "streaming…")
         elif msg.role == "assistant" and msg.completion_tokens:
             meta.append(f"{msg.completion_tokens} token{'s' if msg.completion_tokens != 1 else ''}")
         elif msg.role == "tool":
@@ -361,6 +382,14 @@ class MessageView(LayoutOnce, Widget):
         text.no_wrap = True
         text.overflow = "ellipsis"
         return text_strips(self.app.console, text, max(1, self._width))[0]
+
+    def _sources(self, width: int, *, after: bool) -> list[Strip]:
+        from ..source_blocks import render_sources  # (here: a message without sources never needs it)
+
+        lines = render_sources(self.app.console, self.message.web_search, self.message.sources, max(1, width),
+                               dim_style=self.get_component_rich_style("message--meta"),
+                               link_style=self.get_component_rich_style("message--source"))
+        return ([Strip.blank(0)] if lines and after else []) + lines
 
     def _footer(self, width: int) -> list[Strip]:
         status: MessageStatus = self.message.status
