@@ -413,3 +413,26 @@ async def test_web_settings_in_f2_checked_saved_and_used(make_app, fake_server, 
         body = fake_server.chat_requests[-1]["json"]
         assert body["web_results_count"] == 7 and body["web_content_length"] == "full"
         assert len(last_reply(app).sources) == 6  # the fake server has six to give
+
+
+def test_a_fork_keeps_the_switch_the_sources_and_the_timings(tmp_path):
+    from apertis_tui.core.store import History
+    from apertis_tui.core.types import ServerTimings, WebSearch, WebSource
+
+    store = History(tmp_path / "history.db")
+    try:
+        chat = store.create_chat("gpt-4o", title="t", web=True)
+        store.add_message(chat.id, "user", "q")
+        reply = store.start_assistant(chat.id, "gpt-4o")
+        store.finish_message(reply.id, content="a [1]", status="complete",
+                             sources=[WebSource("Zanzibar tides", "https://tides.example/z")],
+                             web_search=WebSearch(True, 1, "success"), server_timings=ServerTimings(service_ttft_ms=9))
+        fork = store.fork_chat(chat.id, reply.id, "fork")
+        copied = store.messages(fork.id)[-1]
+        assert fork.web and copied.sources == (WebSource("Zanzibar tides", "https://tides.example/z"),)
+        assert copied.web_search == WebSearch(True, 1, "success") and copied.server_timings.service_ttft_ms == 9
+        assert {hit.chat_id for hit in store.search("zanzibar")} == {chat.id, fork.id}
+        store.delete_chat(fork.id)  # its sources leave the index with it
+        assert {hit.chat_id for hit in store.search("zanzibar")} == {chat.id}
+    finally:
+        store.close()
