@@ -267,7 +267,13 @@ async def test_sources_open_only_on_purpose(make_app, fake_server, monkeypatch):
     import webbrowser
 
     opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url, *args, **kwargs: opened.append(url) or True)
+
+    class Browser(webbrowser.BackgroundBrowser):  # stands for the user's browser: records, starts nothing
+        def open(self, url, new=0, autoraise=True):
+            opened.append(url)
+            return True
+
+    monkeypatch.setattr(webbrowser, "get", lambda using=None: Browser("true"))
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await web_on(pilot)
@@ -436,3 +442,23 @@ def test_a_fork_keeps_the_switch_the_sources_and_the_timings(tmp_path):
         assert {hit.chat_id for hit in store.search("zanzibar")} == {chat.id}
     finally:
         store.close()
+
+
+async def test_without_a_browser_the_address_goes_to_the_clipboard(make_app, fake_server, monkeypatch):
+    import webbrowser
+
+    def none(using=None):
+        raise webbrowser.Error("could not locate runnable browser")
+
+    monkeypatch.setattr(webbrowser, "get", none)
+    app = make_app()
+    copied: list[str] = []
+    monkeypatch.setattr(app, "copy_to_clipboard", copied.append)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await web_on(pilot)
+        await send(pilot, "sources to copy")
+        await reply_done(pilot)
+        await pilot.press("ctrl+up", "1")
+        await wait_for(pilot, lambda: copied, what="the address copied")
+        assert copied == ["https://www.sqlite.org/wal.html"]
+        assert any("No browser could be started here" in n for n in notices(app))

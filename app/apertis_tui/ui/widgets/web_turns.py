@@ -126,8 +126,34 @@ class WebTurns:
         if not source.url:  # the server's address was not a plain http(s) one: never opened
             self.tui.notify(f"Source {number} has no address that can be opened.", severity="warning")
             return
-        self.tui.open_url(source.url)
-        self.tui.notify(f"Opening source {number}: {source.url}", title="Web search")
+        if self._open_in_browser(source.url):
+            self.tui.notify(f"Opening source {number}: {source.url}", title="Web search")
+        else:  # no browser here (a server over ssh): the address, to paste elsewhere
+            self.tui.copy_to_clipboard(source.url)
+            self.tui.notify(f"No browser could be started here; source {number}'s address is copied to the "
+                            f"clipboard: {source.url}", title="Web search", timeout=10)
+
+    def _open_in_browser(self: "ChatPane", url: str) -> bool:
+        """Open ``url`` in the user's browser; False when there is none. A browser that runs in
+        the terminal (lynx, w3m) gets the terminal while it runs: the app steps aside."""
+        if self.app.is_web:  # served in a browser (textual-serve): that browser opens it
+            self.app.open_url(url)
+            return True
+        import webbrowser
+
+        try:
+            browser = webbrowser.get()
+        except webbrowser.Error:
+            return False
+        if type(browser) is webbrowser.GenericBrowser:  # a console browser, which waits until it is closed
+            from textual.app import SuspendNotSupported
+
+            try:
+                with self.app.suspend():
+                    return bool(browser.open(url))
+            except SuspendNotSupported:
+                return False
+        return bool(browser.open(url))
 
     def show_details(self: "ChatPane", view: "MessageView") -> None:
         """A selected reply's figures in the status line: its timings beside the server's own."""
