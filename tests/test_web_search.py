@@ -462,3 +462,23 @@ async def test_without_a_browser_the_address_goes_to_the_clipboard(make_app, fak
         await wait_for(pilot, lambda: copied, what="the address copied")
         assert copied == ["https://www.sqlite.org/wal.html"]
         assert any("No browser could be started here" in n for n in notices(app))
+
+
+async def test_compared_models_all_search_and_a_free_one_among_them_is_refused(make_app, fake_server):
+    app = make_app()
+    async with app.run_test(size=(200, 50), notifications=True) as pilot:
+        await web_on(pilot)
+        pane(app).set_comparing(["gpt-4o", "gpt-4o-mini:free"])
+        await send(pilot, "compare these")
+        await wait_for(pilot, lambda: any("gpt-4o-mini:free is a free model" in n for n in notices(app)),
+                       what="the refusal")
+        assert fake_server.chat_requests == [] and pane(app).prompt.text == "compare these"
+        pane(app).prompt.clear()
+        pane(app).set_comparing(["gpt-4o", "gpt-4.1"])
+        await send(pilot, "compare these")
+        await reply_done(pilot)
+        assert sorted(r["json"]["model"] for r in fake_server.chat_requests) == ["gpt-4.1:web", "gpt-4o:web"]
+        answers = [m for m in app.store.messages(pane(app).chat.id) if m.role == "assistant"]
+        assert sorted(m.model for m in answers) == ["gpt-4.1", "gpt-4o"]
+        assert all(len(m.sources) == 5 for m in answers)
+        assert screen_text(app).count("[1] Write-Ahead Logging") == 2  # under each column's answer
