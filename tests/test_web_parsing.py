@@ -21,8 +21,7 @@ from apertis_tui.core.chunks import ChunkInterpreter
 from apertis_tui.core.events import (ContentDelta, Finish, ServerTimingsEvent, StreamError, WebSearching,
                                      WebSources)
 from apertis_tui.core.reply import ReplyAccumulator
-from apertis_tui.core.types import ServerTimings, WebSearch, WebSource
-from apertis_tui.core.web import WebOptions, parse_timings, safe_url, search_report
+from apertis_tui.core.web import ServerTimings, WebOptions, WebSearch, WebSource, parse_timings, safe_url, search_report
 from tests.replay_server import Recording, ReplayServer
 
 KEY = "sk-web-replay-0123456789"

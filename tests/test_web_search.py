@@ -423,7 +423,7 @@ async def test_web_settings_in_f2_checked_saved_and_used(make_app, fake_server, 
 
 def test_a_fork_keeps_the_switch_the_sources_and_the_timings(tmp_path):
     from apertis_tui.core.store import History
-    from apertis_tui.core.types import ServerTimings, WebSearch, WebSource
+    from apertis_tui.core.web import ServerTimings, WebSearch, WebSource
 
     store = History(tmp_path / "history.db")
     try:

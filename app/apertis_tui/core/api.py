@@ -25,8 +25,8 @@ from .logs import keep_secret
 from .reply import ReplyAccumulator
 from .sse import SSEDecoder, SSEEvent
 from .text import clean
-from .types import ApiError, ChatParams, WebSearch
-from .web import WebOptions, search_report, web_body
+from .types import ApiError, ChatParams
+from .web import WebOptions, WebSearch, search_report, web_body
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"{APP_NAME}/{__version__} (+https://github.com/apertis-tui) httpx/{httpx.__version__}"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .types import ApiError, ServerTimings, WebSearch, WebSource
+from .types import ApiError
+from .web import ServerTimings, WebSearch, WebSource
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from .events import (
     WebSearching,
     WebSources,
 )
-from .types import ApiError, ServerTimings, WebSearch, WebSource
-from .web import merge_sources
+from .types import ApiError
+from .web import ServerTimings, WebSearch, WebSource, merge_sources
 
 
 class ReplyAccumulator:

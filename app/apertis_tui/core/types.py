@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # (a web search's data lives in core.web: not needed at the app's start)
+    from .web import ServerTimings, WebSearch, WebSource
 
 # ---------------------------------------------------------------------------
 # Request parameters
@@ -205,56 +208,6 @@ class Message:
     sources: "tuple[WebSource, ...]" = ()  # what a web search found, numbered from 1 as shown
     web_search: "WebSearch | None" = None  # None: the request did not ask for a web search
     server_timings: "ServerTimings | None" = None  # the server's own figures (usage.latency_checkpoint)
-
-
-# ---------------------------------------------------------------------------
-# Web search and the server's timings (Apertis)
-
-
-@dataclass(frozen=True)
-class WebSource:
-    """One source a web search found. Cleaned on the way in (``core.web``): ``title`` is one
-    line, ``url`` an http(s) address safe to hand to a terminal, or "" when it was not."""
-
-    title: str
-    url: str = ""
-    snippet: str = ""
-
-    def as_dict(self) -> dict[str, str]:
-        return {"title": self.title, "url": self.url, "snippet": self.snippet}
-
-
-@dataclass(frozen=True)
-class WebSearch:
-    """A reply whose request asked for a web search, and what the server said of it in its
-    ``X-Web-Search-*`` headers (None where it said nothing): used, how many results, and
-    success, failed or no_results."""
-
-    used: bool | None = None
-    count: int | None = None
-    status: str | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"used": self.used, "count": self.count, "status": self.status}
-
-
-@dataclass(frozen=True)
-class ServerTimings:
-    """``usage.latency_checkpoint``: the server's own timings of a reply, in milliseconds."""
-
-    engine_ttft_ms: float | None = None
-    engine_ttlt_ms: float | None = None
-    service_ttft_ms: float | None = None
-    total_duration_ms: float | None = None
-
-    @property
-    def ttft_ms(self) -> float | None:
-        """The server's time to first token: the service's (what the server measured from the
-        request's arrival), else the engine's."""
-        return self.service_ttft_ms if self.service_ttft_ms is not None else self.engine_ttft_ms
-
-    def as_dict(self) -> dict[str, float]:
-        return {name: value for name, value in self.__dict__.items() if value is not None}
 
 
 @dataclass(frozen=True)

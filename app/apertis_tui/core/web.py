@@ -1,4 +1,5 @@
-"""Apertis's web search and server timings: the request side (the ``:web`` model, its
+"""Apertis's web search and server timings: what a reply keeps of them (``WebSource``,
+``WebSearch``, ``ServerTimings``), the request side (the ``:web`` model, its
 parameters, the ``:free`` rule) and reading what comes back (sources, the ``X-Web-Search-*``
 headers, ``usage.latency_checkpoint``).
 
@@ -18,7 +19,6 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from .settings.validation import DEFAULT_WEB_CONTENT_LENGTH, DEFAULT_WEB_RESULTS
 from .text import clean, one_line
-from .types import ServerTimings, WebSearch, WebSource
 
 WEB_SUFFIX = ":web"
 FREE_SUFFIX = ":free"
@@ -33,6 +33,56 @@ _TIMING_NAMES = ("engine_ttft_ms", "engine_ttlt_ms", "service_ttft_ms", "total_d
 # Printable ASCII that may stay as it is in a URL; anything else is percent-encoded.
 _URL_SAFE = "!#$%&'()*+,/:;=?@[]~-._"
 _SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+# ---------------------------------------------------------------------------
+# What a reply keeps
+
+
+@dataclass(frozen=True)
+class WebSource:
+    """One source a web search found. Cleaned on the way in (``core.web``): ``title`` is one
+    line, ``url`` an http(s) address safe to hand to a terminal, or "" when it was not."""
+
+    title: str
+    url: str = ""
+    snippet: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"title": self.title, "url": self.url, "snippet": self.snippet}
+
+
+@dataclass(frozen=True)
+class WebSearch:
+    """A reply whose request asked for a web search, and what the server said of it in its
+    ``X-Web-Search-*`` headers (None where it said nothing): used, how many results, and
+    success, failed or no_results."""
+
+    used: bool | None = None
+    count: int | None = None
+    status: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"used": self.used, "count": self.count, "status": self.status}
+
+
+@dataclass(frozen=True)
+class ServerTimings:
+    """``usage.latency_checkpoint``: the server's own timings of a reply, in milliseconds."""
+
+    engine_ttft_ms: float | None = None
+    engine_ttlt_ms: float | None = None
+    service_ttft_ms: float | None = None
+    total_duration_ms: float | None = None
+
+    @property
+    def ttft_ms(self) -> float | None:
+        """The server's time to first token: the service's (what the server measured from the
+        request's arrival), else the engine's."""
+        return self.service_ttft_ms if self.service_ttft_ms is not None else self.engine_ttft_ms
+
+    def as_dict(self) -> dict[str, float]:
+        return {name: value for name, value in self.__dict__.items() if value is not None}
 
 
 # ---------------------------------------------------------------------------

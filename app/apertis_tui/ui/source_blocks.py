@@ -18,8 +18,7 @@ from rich.text import Text
 from textual.strip import Strip
 
 from ..core.text import one_line
-from ..core.types import WebSearch, WebSource
-from ..core.web import describe_search, host_of
+from ..core.web import WebSearch, WebSource, describe_search, host_of
 from .render import text_strips
 
 

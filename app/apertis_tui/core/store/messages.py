@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..text import clean
-from ..types import Message, ServerTimings, WebSearch, WebSource
-from ..web import parse_timings, search_from_json, sources_from_json
+from ..types import Message
 from .opening import HistoryFile, StoreError, now_iso
+
+if TYPE_CHECKING:
+    from ..web import ServerTimings, WebSearch, WebSource
 
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
@@ -40,10 +42,16 @@ def message_from_row(row: sqlite3.Row) -> Message:
 
 def _web_from_row(data: dict[str, Any]) -> None:
     """A reply's web search and server timings, from their JSON columns (read as the server's
-    text is: cleaned, anything malformed left out)."""
+    text is: cleaned, anything malformed left out). Most rows have none: core.web is imported
+    only for one that has (not at the app's start)."""
+    if not (data["sources"] or data["web_search"] or data["server_timings"]):
+        data["sources"] = ()
+        return
+    from ..web import parse_timings, search_from_json, sources_from_json
+
     for column, read in (("sources", sources_from_json), ("web_search", search_from_json),
                          ("server_timings", parse_timings)):
-        raw = data.get(column)
+        raw = data[column]
         try:
             value = json.loads(raw) if raw else None
         except ValueError:
@@ -51,8 +59,8 @@ def _web_from_row(data: dict[str, Any]) -> None:
         data[column] = read(value) if value is not None else (() if column == "sources" else None)
 
 
-def web_columns(sources: "list[WebSource] | tuple[WebSource, ...] | None", web_search: WebSearch | None,
-                server_timings: ServerTimings | None) -> tuple[str | None, str | None, str | None]:
+def web_columns(sources: "list[WebSource] | tuple[WebSource, ...] | None", web_search: "WebSearch | None",
+                server_timings: "ServerTimings | None") -> tuple[str | None, str | None, str | None]:
     """The JSON a reply's sources, web search and server timings are stored as (NULL: none)."""
     return (
         json.dumps([s.as_dict() for s in sources], ensure_ascii=False) if sources else None,

@@ -21,7 +21,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from ...core.timefmt import message_time
-from ...core.types import Message, MessageStatus, WebSource
+from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
 from ..tool_blocks import FOLDED_LINES, CallBlock, call_blocks, fold_note, render_calls
 from ..textual_internals import LayoutOnce
@@ -197,7 +197,7 @@ class MessageView(LayoutOnce, Widget):
         self.searching = on
         self._invalidate(now=self.is_mounted)
 
-    def show_sources(self, sources: tuple[WebSource, ...]) -> None:
+    def show_sources(self, sources: "tuple[WebSource, ...]") -> None:
         """A web search's sources, while the answer still arrives (the stored reply has them after)."""
         self.message = dataclasses.replace(self.message, sources=sources)
         self._invalidate()

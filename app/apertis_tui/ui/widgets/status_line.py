@@ -10,7 +10,8 @@ from textual.widgets import Static
 
 if TYPE_CHECKING:
     from ...core.events import Usage
-    from ...core.types import Message, ServerTimings
+    from ...core.types import Message
+    from ...core.web import ServerTimings
 
 
 class StreamStats:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ...core.store import StoreError
-from ...core.web import WebOptions, free_refusal, is_free
 
 if TYPE_CHECKING:
+    from ...core.web import WebOptions
     from ...core.events import StreamEvent
     from ...core.reply import ReplyAccumulator
     from .chat_pane import ChatPane
@@ -34,6 +34,8 @@ class WebTurns:
     def free_model_refusal(self: "ChatPane", models: "list[str] | tuple[str, ...] | None" = None) -> str | None:
         """Why ``models`` (by default the ones the next prompt goes to) cannot search the web:
         a free one among them; None when none is."""
+        from ...core.web import free_refusal, is_free  # (here: not needed for the first frame)
+
         for model in models if models is not None else self.next_models():
             if is_free(model):
                 return free_refusal(model)
@@ -83,10 +85,12 @@ class WebTurns:
                 f"results, {settings.web_content_length} length; f2 changes them)." if on
                 else "Web search off for this chat.", title="Web search")
 
-    def web_options(self: "ChatPane") -> WebOptions | None:
+    def web_options(self: "ChatPane") -> "WebOptions | None":
         """What a request of this chat asks for: None without web search."""
         if not self.web_on:
             return None
+        from ...core.web import WebOptions
+
         settings = self.tui.settings
         return WebOptions(settings.web_results_count, settings.web_content_length)
 
