@@ -196,6 +196,23 @@ RECENTS = ["claude-3-7-sonnet-20250219", "deepseek-reasoner", "gpt-4o"]
 PICKER_QUERY = "sonnet"
 
 
+# The web scene: a chat with web search on (f5); the fake server's ":web" models find its WEB_SOURCES.
+WEB_QUESTION = "Can readers and a writer use one SQLite file at the same time?"
+WEB_ANSWER = (
+    "Yes, once the database is in **WAL mode**: readers see the last committed state while one writer "
+    "appends to the write-ahead log, so neither blocks the other [1]. Turn it on once per file:\n"
+    "\n"
+    "```python\n"
+    "import sqlite3\n"
+    "\n"
+    'db = sqlite3.connect("app.db")\n'
+    'db.execute("PRAGMA journal_mode=WAL")\n'
+    "```\n"
+    "\n"
+    "There is still only **one writer at a time** [4]; a second one waits for `busy_timeout` [2].\n"
+)
+MODEL_ANSWERS[("gpt-4.1", WEB_QUESTION)] = WEB_ANSWER
+
 # The tools scene: the suite's MCP server (tests/mcp_server.py) as the server "calc".
 TOOLS_QUESTION = "What are 1234.5 + 678.25 and 99 + 1? Use the calculator."
 TOOLS_FOLLOW_UP = "Which process answered? Ask the tool server for its pid."
@@ -478,6 +495,21 @@ async def scene_compare(app: Any, camera: Camera, server: FakeServer, clock: Iso
         await camera.shoot(pilot, "compare")
 
 
+async def scene_web(app: Any, camera: Camera, server: FakeServer, clock: IsoClock) -> None:
+    """Web search on (f5): the answer with its numbered sources under it, their titles links;
+    the reply selected, so the status line gives its first token beside the server's own."""
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.active_pane
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: pane.web_on, "web search on")
+        app.clear_notifications()
+        await send(pilot, WEB_QUESTION)
+        await answered(pilot)
+        await pilot.press("ctrl+up")
+        await wait_for(pilot, lambda: pane.status.state == "reply", "the reply's details")
+        await camera.shoot(pilot, "web")
+
+
 async def run(out: Path, only: set[str] | None) -> list[Path]:
     camera = Camera(out, KEY)
     # The user's own settings, history, favourites and keys stay out of it.
@@ -507,6 +539,7 @@ async def play(home: Path, camera: Camera, only: set[str] | None) -> None:
         "error": {"model": "gpt-4.1"},
         "branches": {"model": "gpt-4.1"},
         "compare": {"model": "gpt-4.1"},
+        "web": {"model": "gpt-4.1"},
         "tools": {"model": "gpt-4.1-mini", "settings": Settings(theme=THEME, extra={"mcp": {"servers": {"calc": {
             "command": sys.executable, "args": [str(ROOT / "tests" / "mcp_server.py")]}}}})},
     }
@@ -536,6 +569,7 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "branches": scene_branches,  # branches.svg
     "tools": scene_tools,  # tools.svg
     "compare": scene_compare,  # compare.svg
+    "web": scene_web,  # web.svg
 }
 
 

@@ -98,7 +98,47 @@ SCENARIOS: dict[str, str] = {
     "test/err-402-expired": "HTTP 402 subscription_expired (Apertis)",
     "test/json-answer": "a streamed request answered with a whole JSON completion (not SSE), "
     "with reasoning and an empty error object beside it",
+    "test/timings": "the normal answer; its usage carries latency_checkpoint (LATENCY_CHECKPOINT)",
 }
+
+# Apertis's web search: any listed model with ":web" (WEB_NOTES). Not in the model list, as
+# Apertis lists only the base models.
+WEB_NOTES = (
+    "MODEL:web searches first: X-Web-Search-Used/-Count/-Status headers, an indicator chunk "
+    "(id 'web-search', '🔍 Web searching...'), then MODEL's answer, whose chunk id changes half-way; "
+    "web_sources (web_results_count of WEB_SOURCES) with half of them on a chunk half-way and all on the "
+    "last, beside an empty error object; latency_checkpoint in the usage. A last user message saying "
+    "'no results' gets status no_results and no sources; 'hostile sources' gets HOSTILE_SOURCES; "
+    "'slow search' waits after the indicator until .stall_release is set. "
+    "Not streamed: one body with web_sources and the empty error object. MODEL:free:web is a 400."
+)
+WEB_INDICATOR = "🔍 Web searching...\n\n"
+WEB_SOURCES: list[dict[str, str]] = [
+    {"title": "Write-Ahead Logging", "url": "https://www.sqlite.org/wal.html",
+     "snippet": "The default method by which SQLite implements atomic commit and rollback is a rollback journal."},
+    {"title": "sqlite3 — DB-API 2.0 interface for SQLite databases", "url": "https://docs.python.org/3/library/sqlite3.html",
+     "snippet": "SQLite is a C library that provides a lightweight disk-based database."},
+    {"title": "SQLite FTS5 Extension", "url": "https://www.sqlite.org/fts5.html",
+     "snippet": "FTS5 is an SQLite virtual table module that provides full-text search functionality."},
+    {"title": "Appropriate Uses For SQLite", "url": "https://www.sqlite.org/whentouse.html",
+     "snippet": "SQLite is not directly comparable to client/server SQL database engines."},
+    {"title": "The SQLite Query Optimizer Overview", "url": "https://www.sqlite.org/optoverview.html",
+     "snippet": "This document provides an overview of how the query planner and optimizer for SQLite works."},
+    {"title": "Datatypes In SQLite", "url": "https://www.sqlite.org/datatype3.html",
+     "snippet": "SQLite uses a more general dynamic type system."},
+]
+HOSTILE_SOURCES: list[dict[str, Any]] = [
+    {"title": "[bold]x[/bold] [/] [@click=app.quit]click[/] \x1b]0;pwned\x07\x1b[2J",
+     "url": "https://evil.example/\x1b]8;;https://other.example\x1b\\x", "snippet": "\x1b[31mred"},
+    {"title": "A javascript link", "url": "javascript:alert(1)", "snippet": ""},
+    {"title": "Spaces in the address", "url": "https://evil.example/a b", "snippet": ""},
+    {"title": "\u202eevil.exe\u202c [link](https://x.example) `code` *star*", "url": "https://fine.example/ok?a=1&b=[2]",
+     "snippet": "fine"},
+    {"title": 42, "url": ["not", "a", "url"]},
+    "not an object",
+]
+LATENCY_CHECKPOINT = {"engine_ttft_ms": 182, "engine_ttlt_ms": 911, "service_ttft_ms": 236, "total_duration_ms": 1024}
+_EMPTY_ERROR = {"message": "", "type": "", "param": "", "code": None}
 
 HOSTILE_TEXT = (
     "Hostile output follows.\r\n"
@@ -536,6 +576,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "nginx"
     sys_version = ""
     server: _HTTPServer
+    _web: dict[str, Any] | None = None  # this request's web search (a ":web" model), see _web_plan
 
     # -- plumbing -----------------------------------------------------------
 
@@ -632,8 +673,10 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 parsed = None
         headers = {k.lower(): v for k, v in self.headers.items()}
-        self.fake._record(
-            {"method": method, "path": self.path, "headers": headers, "json": parsed}
+        model = parsed.get("model") if isinstance(parsed, dict) else None
+        self.fake._record(  # "web": the request asked for a web search (a ":web" model)
+            {"method": method, "path": self.path, "headers": headers, "json": parsed,
+             "web": isinstance(model, str) and model.endswith(":web")}
         )
         path = self.path.split("?", 1)[0].rstrip("/")
 
@@ -702,6 +745,14 @@ class _Handler(BaseHTTPRequestHandler):
                 _error("'messages' must contain at least one message", "invalid_request_error", None, "messages"),
             )
             return
+        self._web = None
+        if model.endswith(":free:web"):  # as Apertis documents: free models cannot search
+            self._send_json(400, _error("Web search is not available for free models", "invalid_request_error",
+                                        "web_search_not_supported", "model"))
+            return
+        if model.endswith(":web") and model[: -len(":web")] in _MODEL_ID_SET:
+            model = model[: -len(":web")]
+            self._web = self._web_plan(req, messages)
         if model not in _MODEL_ID_SET and not (model.endswith(":free") and model[:-5] in _MODEL_ID_SET):
             self._send_json(
                 503,
@@ -726,6 +777,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(model, messages, req)
         else:
             self._complete(model, messages, req)
+
+    @staticmethod
+    def _web_plan(req: dict[str, Any], messages: list[Any]) -> dict[str, Any]:
+        """What a ":web" request finds: its sources and the headers that say so."""
+        count = req.get("web_results_count")
+        count = count if isinstance(count, int) and 1 <= count <= 10 else 5
+        said = _last_user_text(messages)
+        if "no results" in said:
+            sources: list[Any] = []
+            headers = {"X-Web-Search-Used": "false", "X-Web-Search-Count": "0", "X-Web-Search-Status": "no_results"}
+        else:
+            sources = list(HOSTILE_SOURCES) if "hostile sources" in said else WEB_SOURCES[:count]
+            headers = {"X-Web-Search-Used": "true", "X-Web-Search-Count": str(len(sources)),
+                       "X-Web-Search-Status": "success"}
+        return {"sources": sources, "headers": headers, "slow": "slow search" in said}
 
     def _send_error_scenario(self, model: str) -> None:
         rid = self.fake._request_id()
@@ -821,7 +887,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(500, _error(f"unknown error scenario {model}", "server_error"))
 
     @staticmethod
-    def _usage(messages: list[Any], completion: int) -> dict[str, int]:
+    def _usage(messages: list[Any], completion: int) -> dict[str, Any]:
         prompt = sum(
             count_tokens(_content_text(m.get("content")) if isinstance(m, dict) else "") + 4
             for m in messages
@@ -831,6 +897,13 @@ class _Handler(BaseHTTPRequestHandler):
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
         }
+
+    def _timed_usage(self, model: str, messages: list[Any], completion: int) -> dict[str, Any]:
+        """The usage, with the server's own timings for the models that send them."""
+        usage = self._usage(messages, completion)
+        if self._web is not None or model == "test/timings":
+            usage["latency_checkpoint"] = dict(LATENCY_CHECKPOINT)
+        return usage
 
     def _answer_for(self, model: str, messages: list[Any]) -> str:
         if model == "test/agent":
@@ -929,10 +1002,15 @@ class _Handler(BaseHTTPRequestHandler):
             "created": created,
             "model": model,
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
-            "usage": self._usage(messages, completion),
+            "usage": self._timed_usage(model, messages, completion),
         }
         if model == "test/json-answer":  # Apertis's documented answer has this beside a good one
-            obj["error"] = {"message": "", "type": "", "param": "", "code": None}
+            obj["error"] = dict(_EMPTY_ERROR)
+        web_headers = None
+        if self._web is not None:  # as Apertis documents a web search's answer
+            obj["web_sources"] = self._web["sources"]
+            obj["error"] = dict(_EMPTY_ERROR)
+            web_headers = self._web["headers"]
         if model not in ("test/bad-json", "test/cut"):
             self.fake.billing.book(model, obj["usage"]["prompt_tokens"], obj["usage"]["completion_tokens"])
         body = json.dumps(obj).encode()
@@ -948,7 +1026,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self._cut_connection()
             return
-        self._send_bytes(200, body, "application/json")
+        self._send_bytes(200, body, "application/json", web_headers)
 
     # -- streaming ------------------------------------------------------------
 
@@ -967,6 +1045,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Accel-Buffering", "no")
         self.send_header("Transfer-Encoding", "chunked")
+        for name, value in (self._web["headers"] if self._web is not None else {}).items():
+            self.send_header(name, value)
         if model in ("test/midstream-error",):
             self.send_header("Connection", "close")
         self.end_headers()
@@ -1010,6 +1090,13 @@ class _Handler(BaseHTTPRequestHandler):
             return b"data: " + json.dumps(base).encode() + b"\n\n"
 
         done = b"data: [DONE]\n\n"
+        web = self._web
+        if web is not None:  # Apertis's indicator: its own id, no model, a status in the content
+            indicator = {"id": "web-search", "object": "chat.completion.chunk", "created": created, "model": "",
+                         "choices": [{"index": 0, "delta": {"role": "assistant", "content": WEB_INDICATOR}}]}
+            yield b"data: " + json.dumps(indicator).encode() + b"\n\n", False
+            if web["slow"]:
+                yield self._wait_stall
 
         # -- test/agent: calls to the offered tools --------------------------
         if model == "test/agent":
@@ -1063,7 +1150,7 @@ class _Handler(BaseHTTPRequestHandler):
 
         text = self._answer_for(model, messages)
         toks = split_tokens(text)
-        usage = self._usage(messages, len(toks))
+        usage = self._timed_usage(model, messages, len(toks))
 
         # -- reasoning -----------------------------------------------------
         reasoning_field = {"test/reasoning": "reasoning_content", "test/reasoning-alt": "reasoning"}.get(model)
@@ -1093,8 +1180,11 @@ class _Handler(BaseHTTPRequestHandler):
             if model == "test/midstream-error" and i == half:
                 yield b'data: {"error":{"message":"Upstream provider overloaded","type":"upstream_error","code":"502"}}\n\n', False
                 return
-            if model == "test/changing-id" and i == half:
+            if (model == "test/changing-id" or web is not None) and i == half:
                 ids[0] = self.fake._completion_id()
+                if web is not None and web["sources"]:  # some sources early, beside a word
+                    yield chunk({"content": t}, web_sources=web["sources"][: max(1, len(web["sources"]) // 2)]), True
+                    continue
             if model == "test/bad-json" and i == half:
                 yield b"data: {not json\n\n", False
             if model == "test/comments" and i % 3 == 1:
@@ -1120,7 +1210,10 @@ class _Handler(BaseHTTPRequestHandler):
 
         if model == "test/comments":
             yield b": keep-alive\n\n", False
-        yield chunk({}, "stop"), False
+        if web is not None:  # every source, again, and Apertis's empty error object beside a good answer
+            yield chunk({}, "stop", web_sources=web["sources"], error=dict(_EMPTY_ERROR)), False
+        else:
+            yield chunk({}, "stop"), False
         if include_usage:
             yield raw_chunk({"choices": [], "usage": usage}), False
         if model == "test/comments":

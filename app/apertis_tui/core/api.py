@@ -19,13 +19,15 @@ import httpx
 from .. import APP_NAME, __version__
 from .chunks import ChunkInterpreter
 from .errors import error_from_exception, error_from_response, host_of, not_openai, parse_json
-from .events import Completion, ContentDelta, Finish, ModelInfo, ReasoningDelta, StreamError, StreamEvent
+from .events import (Completion, ContentDelta, Finish, ModelInfo, ReasoningDelta, StreamError, StreamEvent,
+                     WebSearchInfo)
 from .logs import keep_secret
 from .reply import ReplyAccumulator
 from .spend import TokenUsage, read_token_usage
 from .sse import SSEDecoder, SSEEvent
 from .text import clean
 from .types import ApiError, ChatParams
+from .web import WebOptions, WebSearch, search_report, web_body
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"{APP_NAME}/{__version__} (+https://github.com/apertis-tui) httpx/{httpx.__version__}"
@@ -149,7 +151,7 @@ class ApertisClient:
     # -- chat ----------------------------------------------------------------
 
     def _body(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None, stream: bool,
-              tools: list[dict[str, Any]] | None, tool_choice: Any) -> dict[str, Any]:
+              tools: list[dict[str, Any]] | None, tool_choice: Any, web: WebOptions | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"model": model, "messages": messages, "stream": stream}
         if stream:
             body["stream_options"] = {"include_usage": True}
@@ -159,7 +161,17 @@ class ApertisClient:
             body["tools"] = tools
             if tool_choice is not None:
                 body["tool_choice"] = tool_choice
+        if web is not None:  # Apertis: the model id with ":web", and how to search
+            body.update(web_body(model, web))
         return body
+
+    @staticmethod
+    def _web_info(web: WebOptions | None, headers: httpx.Headers) -> list[StreamEvent]:
+        """A request that searched the web: what the response's headers say of the search (an
+        empty report when they say nothing: the reply still records that it asked)."""
+        if web is None:
+            return []
+        return [WebSearchInfo(search_report(headers) or WebSearch())]
 
     async def stream_chat(
         self,
@@ -169,13 +181,15 @@ class ApertisClient:
         *,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
+        web: WebOptions | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one completion. The last event is always :class:`Finish` or :class:`StreamError`."""
         sent = sorted((params or ChatParams()).as_request())
-        log.info("stream %s: %d messages, params %s", model, len(messages), ", ".join(sent) or "none")
+        log.info("stream %s%s: %d messages, params %s", model, " (web search)" if web else "", len(messages),
+                 ", ".join(sent) or "none")
         started = time.monotonic()
         chunks = 0
-        events = self._stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
+        events = self._stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, web=web)
         try:
             async for event in events:
                 if isinstance(event, (ContentDelta, ReasoningDelta)):
@@ -198,11 +212,12 @@ class ApertisClient:
         *,
         tools: list[dict[str, Any]] | None,
         tool_choice: Any,
+        web: WebOptions | None = None,
     ) -> AsyncIterator[StreamEvent]:
         if not self._key or self._bad_key:
             yield StreamError(self._no_key())
             return
-        body = self._body(model, messages, params, True, tools, tool_choice)
+        body = self._body(model, messages, params, True, tools, tool_choice, web)
         interpreter = ChunkInterpreter(self._key, model)
         decoder = SSEDecoder()
         done = False
@@ -217,6 +232,8 @@ class ApertisClient:
                     yield StreamError(error_from_response(response.status_code, content, response.headers,
                                                           model=model, key=self._key, host=host_of(self.base_url)))
                     return
+                for item in self._web_info(web, response.headers):
+                    yield item
                 lines = response.aiter_lines()
                 async for line in lines:
                     event = decoder.feed(line)
@@ -290,10 +307,11 @@ class ApertisClient:
         return [StreamError(self._not_json())]
 
     async def _complete_events(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
-                               tools: list[dict[str, Any]] | None, tool_choice: Any) -> list[StreamEvent]:
+                               tools: list[dict[str, Any]] | None, tool_choice: Any,
+                               web: WebOptions | None = None) -> list[StreamEvent]:
         if not self._key or self._bad_key:
             return [StreamError(self._no_key())]
-        body = self._body(model, messages, params, False, tools, tool_choice)
+        body = self._body(model, messages, params, False, tools, tool_choice, web)
         log.info("complete %s: %d messages", model, len(messages))
         try:
             response = await self._http.post(f"{self.base_url}/chat/completions", json=body)
@@ -302,7 +320,8 @@ class ApertisClient:
         if response.status_code >= 400:
             return [StreamError(error_from_response(response.status_code, response.content, response.headers,
                                                     model=model, key=self._key, host=host_of(self.base_url)))]
-        return self._whole(parse_json(response.text), ChunkInterpreter(self._key, model))
+        return self._web_info(web, response.headers) + self._whole(parse_json(response.text),
+                                                                   ChunkInterpreter(self._key, model))
 
     async def complete(
         self,
@@ -312,9 +331,10 @@ class ApertisClient:
         *,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
+        web: WebOptions | None = None,
     ) -> Completion:
         """One whole (non-streamed) completion. Raises :class:`ApiError`."""
-        reply = ReplyAccumulator.of(await self._complete_events(model, messages, params, tools, tool_choice))
+        reply = ReplyAccumulator.of(await self._complete_events(model, messages, params, tools, tool_choice, web))
         if reply.error is not None:
             raise reply.error
         return reply.completion()
@@ -328,14 +348,17 @@ class ApertisClient:
         stream: bool = True,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
+        web: WebOptions | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """The answer's events, streamed or (``stream=False``) all at once when it is whole;
-        either way the last is :class:`Finish` or :class:`StreamError`."""
+        either way the last is :class:`Finish` or :class:`StreamError`. ``web``: search the web
+        first (Apertis)."""
         if stream:  # (not wrapped in another generator: a layer per event costs CPU on long answers)
-            return self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
-        return self._whole_chat(model, messages, params, tools, tool_choice)
+            return self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, web=web)
+        return self._whole_chat(model, messages, params, tools, tool_choice, web)
 
     async def _whole_chat(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
-                          tools: list[dict[str, Any]] | None, tool_choice: Any) -> AsyncIterator[StreamEvent]:
-        for event in await self._complete_events(model, messages, params, tools, tool_choice):
+                          tools: list[dict[str, Any]] | None, tool_choice: Any,
+                          web: WebOptions | None = None) -> AsyncIterator[StreamEvent]:
+        for event in await self._complete_events(model, messages, params, tools, tool_choice, web):
             yield event

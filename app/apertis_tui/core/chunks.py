@@ -6,6 +6,11 @@ repeats the whole answer beside an empty ``delta``; tool-call fragments with or 
 ``index``; ``usage`` on any chunk, even beside an ``error``; an ``error`` object with nothing in
 it beside a good answer (Apertis's web search). A whole non-streamed completion is read by the
 same code, its ``message`` standing for the one delta.
+
+Apertis's web search adds a chunk whose ``id`` is "web-search" and whose text ("🔍 Web
+searching...") says a search is under way: a status, never the answer's text. Its sources come
+as ``web_sources`` beside a chunk (any chunk: the first, the last, or the whole body of a
+non-streamed answer), and ``usage.latency_checkpoint`` carries the server's own timings.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from .errors import ErrorBody, error_in_answer, read_error
-from .events import ContentDelta, ReasoningDelta, StreamError, StreamEvent, ToolCallDelta, Usage, UsageEvent
+from .events import (ContentDelta, ReasoningDelta, ServerTimingsEvent, StreamError, StreamEvent, ToolCallDelta,
+                     Usage, UsageEvent, WebSearching, WebSources)
 from .text import clean
 from .types import ApiError
+from .web import INDICATOR_ID, parse_sources, parse_timings
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning")
 _REASONING_BLOCKS = {"thinking", "reasoning"}
@@ -44,14 +51,25 @@ class ChunkInterpreter:
         # Most chunks carry no error: look only where one can be (see errors.read_error).
         err = read_error(chunk) if ("error" in chunk or "base_resp" in chunk or "object" in chunk
                                     and chunk["object"] == "error") else None
+        searching = chunk.get("id") == INDICATOR_ID
+        if searching:  # its text only says a search is under way
+            yield WebSearching()
         choices = chunk.get("choices")
-        if isinstance(choices, list) and err is None:  # an error chunk's text is not the answer's
+        if isinstance(choices, list) and err is None and not searching:  # an error chunk's text is not the answer's
             for choice in choices[:1]:  # we never ask for n > 1
                 yield from self._choice(choice)
+        if "web_sources" in chunk:
+            sources = parse_sources(chunk["web_sources"])
+            if sources:
+                yield WebSources(sources)
         usage = chunk.get("usage")
         if isinstance(usage, dict) and any(_count(usage, k) is not None for k in ("prompt_tokens", "completion_tokens", "total_tokens")):
             yield UsageEvent(Usage(_count(usage, "prompt_tokens"), _count(usage, "completion_tokens"),
                                    _count(usage, "total_tokens")))
+        if isinstance(usage, dict) and "latency_checkpoint" in usage:
+            timings = parse_timings(usage["latency_checkpoint"])
+            if timings is not None:
+                yield ServerTimingsEvent(timings)
         if err is not None:  # after the usage it may come with (OpenRouter sends both)
             yield self.error(err)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Union
 
 from .types import ApiError
+from .web import ServerTimings, WebSearch, WebSource
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,32 @@ class StreamError:
 
 
 @dataclass(frozen=True)
+class WebSearching:
+    """The server is searching the web (Apertis's indicator chunk): a status, not the answer."""
+
+
+@dataclass(frozen=True)
+class WebSources:
+    """Sources of a web search (``web_sources``), cleaned; more may follow."""
+
+    sources: tuple[WebSource, ...]
+
+
+@dataclass(frozen=True)
+class WebSearchInfo:
+    """What the response's ``X-Web-Search-*`` headers say; comes first, before any text."""
+
+    search: WebSearch
+
+
+@dataclass(frozen=True)
+class ServerTimingsEvent:
+    """``usage.latency_checkpoint``: the server's own timings of this reply."""
+
+    timings: ServerTimings
+
+
+@dataclass(frozen=True)
 class Completion:
     """The result of a non-streaming request."""
 
@@ -82,6 +109,11 @@ class Completion:
     tool_calls: list[dict[str, Any]] | None = None
     usage: Usage | None = None
     finish_reason: str | None = None
+    sources: tuple[WebSource, ...] = ()
 
 
-StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, StreamError]
+StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, StreamError,
+                    WebSearching, WebSources, WebSearchInfo, ServerTimingsEvent]
+#: The events of a web search and the server's timings: rare, so the chat pane's loop looks
+#: for them last, after the text.
+WEB_EVENTS = (WebSearching, WebSources, WebSearchInfo, ServerTimingsEvent)

@@ -1,7 +1,7 @@
 """ReplyAccumulator: folds the events of one answer into the reply they make.
 
 The one place that knows how a reply is put together: text, reasoning, tool calls (joined from
-their fragments), usage and how it ended. The chat pane feeds it while it streams; tests and
+their fragments), usage, web search sources and the server's timings, and how it ended. The chat pane feeds it while it streams; tests and
 the non-streamed path use it the same way, without a terminal.
 """
 
@@ -10,17 +10,23 @@ from __future__ import annotations
 from typing import Any
 
 from .events import (
+    WEB_EVENTS,
     Completion,
     ContentDelta,
     Finish,
     ReasoningDelta,
+    ServerTimingsEvent,
     StreamError,
     StreamEvent,
     ToolCallDelta,
     Usage,
     UsageEvent,
+    WebSearchInfo,
+    WebSearching,
+    WebSources,
 )
 from .types import ApiError
+from .web import ServerTimings, WebSearch, WebSource, merge_sources
 
 
 class ReplyAccumulator:
@@ -32,6 +38,10 @@ class ReplyAccumulator:
         self._by_index: dict[int, dict[str, Any]] = {}
         self.usage: Usage | None = None
         self.end: Finish | StreamError | None = None  # None while the answer is still arriving
+        self.sources: list[WebSource] = []  # numbered from 1 in this order
+        self.web_search: WebSearch | None = None  # None: the request did not ask for a search
+        self.server_timings: ServerTimings | None = None
+        self._searched = False  # the server said it was searching
 
     def feed(self, event: StreamEvent) -> None:
         if isinstance(event, ContentDelta):
@@ -44,6 +54,18 @@ class ReplyAccumulator:
             self.usage = event.usage
         elif isinstance(event, (Finish, StreamError)):
             self.end = event
+        elif isinstance(event, WEB_EVENTS):
+            self._web(event)
+
+    def _web(self, event: StreamEvent) -> None:
+        if isinstance(event, WebSearching):
+            self._searched = True
+        elif isinstance(event, WebSources):
+            merge_sources(self.sources, event.sources)
+        elif isinstance(event, WebSearchInfo):
+            self.web_search = event.search
+        elif isinstance(event, ServerTimingsEvent):
+            self.server_timings = event.timings
 
     @classmethod
     def of(cls, events: "list[StreamEvent]") -> "ReplyAccumulator":
@@ -77,6 +99,11 @@ class ReplyAccumulator:
         ] or None
 
     @property
+    def searching(self) -> bool:
+        """The server said it is searching the web and no answer has come yet."""
+        return self._searched and not self._content and not self._reasoning and not self._calls
+
+    @property
     def error(self) -> ApiError | None:
         return self.end.error if isinstance(self.end, StreamError) else None
 
@@ -86,7 +113,7 @@ class ReplyAccumulator:
 
     def completion(self) -> Completion:
         return Completion(content=self.content, reasoning=self.reasoning, tool_calls=self.tool_calls,
-                          usage=self.usage, finish_reason=self.finish_reason)
+                          usage=self.usage, finish_reason=self.finish_reason, sources=tuple(self.sources))
 
     # -- tool calls -----------------------------------------------------------
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # (a web search's data lives in core.web: not needed at the app's start)
+    from .web import ServerTimings, WebSearch, WebSource
 
 # ---------------------------------------------------------------------------
 # Request parameters
@@ -179,6 +182,7 @@ class Chat:
     archived: bool = False
     current_id: int | None = None  # the leaf of the path shown and sent (None: no messages yet)
     tools: ChatTools = field(default_factory=ChatTools)
+    web: bool = False  # its requests search the web (Apertis's ":web" models)
 
 
 @dataclass
@@ -204,6 +208,9 @@ class Message:
     cost_usd: float | None = None  # measured: this reply's cost, or its group's (see cost_group)
     cost_group: int | None = None  # None: cost_usd is its own; else the group of overlapping requests it shares
     cost_replies: int | None = None  # how many replies cost_usd is for
+    sources: "tuple[WebSource, ...]" = ()  # what a web search found, numbered from 1 as shown
+    web_search: "WebSearch | None" = None  # None: the request did not ask for a web search
+    server_timings: "ServerTimings | None" = None  # the server's own figures (usage.latency_checkpoint)
 
 
 @dataclass(frozen=True)

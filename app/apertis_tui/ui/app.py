@@ -253,12 +253,12 @@ class ApertisApp(App[None]):
         save_session(path, Session(ids, focused))
 
     def new_chat(self, model: str, *, title: str, system_prompt: str | None = None,
-                 params: ChatParams | None = None, tools: ChatTools | None = None) -> Chat:
+                 params: ChatParams | None = None, tools: ChatTools | None = None, web: bool = False) -> Chat:
         """Store a new chat; its system prompt defaults to the settings' one."""
         if system_prompt is None:
             system_prompt = self.settings.system_prompt
         return self.store.create_chat(model, title=title, system_prompt=system_prompt,
-                                      params=params, tools=tools)
+                                      params=params, tools=tools, web=web)
 
     def params_for(self, chat: Chat) -> ChatParams:
         """The chat's own parameters where it has them, the settings' elsewhere."""

@@ -81,8 +81,21 @@ class ChatCommands(Commands):
              partial(app.action_pick_model, True)),
             ("Compare models…", "Send the next prompts to two to six models at once; tick none to stop (f7)",
              app.action_compare),
+            ("Web search on/off", f"This chat's answers search the web first (Apertis); now "
+             f"{'on' if pane.web_on else 'off'} (f5)", pane.action_toggle_web_search),
+            *self._sources(pane),
             *self._chat_switching(app),
         ]
+
+    @staticmethod
+    def _sources(pane) -> list[Command]:
+        """The sources of the selected reply (else the last one), to open one in the browser."""
+        view = pane.target_view("assistant")
+        if view is None:
+            return []
+        return [(f"Open source {number}: {one_line(source.title, 60)}", source.url or "no address that can be opened",
+                 partial(pane.open_source, view, number))
+                for number, source in enumerate(view.message.sources, start=1)]
 
     @staticmethod
     def _chat_switching(app: "ApertisApp") -> list[Command]:

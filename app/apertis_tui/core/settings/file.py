@@ -11,6 +11,8 @@ platformdirs picks the usual place elsewhere). Every key is optional::
     theme = "textual-dark"
     user_agent = "my-client/1.0"     # for servers that filter clients; APERTIS_USER_AGENT overrides
     warn_below_usd = 1.0             # the status line warns when the key has less left
+    web_results_count = 5            # web search (Apertis): results to read, 1 to 10
+    web_content_length = "medium"    # web search: short, medium or full
 
     [params]                         # sampling parameters; absent = the server's default
     temperature = 0.7                # 0 to 2
@@ -47,6 +49,8 @@ from ..types import PARAM_NAMES, ChatParams
 from .validation import (
     DEFAULT_MODEL,
     DEFAULT_THEME,
+    DEFAULT_WEB_CONTENT_LENGTH,
+    DEFAULT_WEB_RESULTS,
     normalize_base_url,
     normalize_param,
     validate_base_url,
@@ -54,6 +58,8 @@ from .validation import (
     validate_timeout,
     validate_usd,
     validate_user_agent,
+    validate_web_content_length,
+    validate_web_results_count,
 )
 
 _FIX = "Fix it or move it aside; it has not been changed."
@@ -72,6 +78,8 @@ class Settings:
     theme: str = DEFAULT_THEME
     user_agent: str | None = None  # None: the app's own name and version
     warn_below_usd: float | None = None  # the balance under which the status line warns; None: never
+    web_results_count: int = DEFAULT_WEB_RESULTS  # a web search's results (Apertis)
+    web_content_length: str = DEFAULT_WEB_CONTENT_LENGTH  # and how much of each it reads
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -208,6 +216,13 @@ def _from_document(data: dict[str, Any], path: Path, text: str) -> Settings:
         check(None, "base_url", validate_base_url(value))
         settings.base_url = normalize_base_url(value)
 
+    for key, validate in (("web_results_count", validate_web_results_count),
+                          ("web_content_length", validate_web_content_length)):
+        if key in data:
+            value = extra.pop(key)
+            check(None, key, validate(value))
+            setattr(settings, key, value)
+
     if "stream" in data:
         value = extra.pop("stream")
         check(None, "stream", None if isinstance(value, bool) else "stream must be true or false")
@@ -255,6 +270,8 @@ def _to_document(settings: Settings) -> dict[str, Any]:
             doc[key] = getattr(settings, key)
     doc["stream"] = settings.stream
     doc["theme"] = settings.theme
+    doc["web_results_count"] = settings.web_results_count
+    doc["web_content_length"] = settings.web_content_length
     for key, value in extra.items():
         if key not in ("params", "timeouts") and key not in doc:
             doc[key] = value

@@ -116,3 +116,24 @@ def validate_api_key(value: str, label: str = "API key") -> str | None:
     if not value.isascii() or not value.isprintable() or re.search(r"\s", value):
         return f"{label} can hold only plain ASCII letters, digits and symbols, without spaces"
     return None
+
+
+WEB_RESULTS_RANGE = (1, 10)
+WEB_CONTENT_LENGTHS = ("short", "medium", "full")
+DEFAULT_WEB_RESULTS = 5  # the service's own defaults
+DEFAULT_WEB_CONTENT_LENGTH = "medium"
+
+
+def validate_web_results_count(value: Any, label: str = "web_results_count") -> str | None:
+    """How many results a web search retrieves (Apertis): a whole number from 1 to 10."""
+    low, high = WEB_RESULTS_RANGE
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        return f"{label} must be a whole number from {low} to {high}"
+    return None
+
+
+def validate_web_content_length(value: Any, label: str = "web_content_length") -> str | None:
+    """How much of each result a web search reads (Apertis): short, medium or full."""
+    if value not in WEB_CONTENT_LENGTHS:
+        return f"{label} must be one of {', '.join(WEB_CONTENT_LENGTHS)}"
+    return None

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ..spend import Spent
 
 CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at, current_id, tools"
+CHAT_COLUMNS += ", web"  # (m011)
 _UNSET: Any = object()  # "not given", where None is a meaningful value
 
 
@@ -31,6 +32,7 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
         archived=bool(row["archived"]),
         current_id=row["current_id"],
         tools=ChatTools.from_dict(json.loads(row["tools"])) if row["tools"] else ChatTools(),
+        web=bool(row["web"]),
     )
 
 
@@ -65,6 +67,7 @@ class Chats(HistoryFile):
         system_prompt: str | None = None,
         params: ChatParams | None = None,
         tools: ChatTools | None = None,
+        web: bool = False,
     ) -> Chat:
         now = now_iso()
         params_json = json.dumps((params or ChatParams()).as_dict())
@@ -76,6 +79,8 @@ class Chats(HistoryFile):
                 (title, model, system_prompt, params_json, now, now, tools_json),
             )
             chat_id = int(cursor.lastrowid)
+            if web:
+                conn.execute("UPDATE chats SET web = 1 WHERE id = ?", (chat_id,))
         chat = self.get_chat(chat_id)
         assert chat is not None
         return chat
@@ -158,6 +163,7 @@ class Chats(HistoryFile):
         params: ChatParams | None = None,
         archived: bool | None = None,
         tools: ChatTools | None = None,
+        web: bool | None = None,
     ) -> Chat | None:
         """Change only the given settings; returns the chat (None if it does not exist).
 
@@ -177,6 +183,8 @@ class Chats(HistoryFile):
             changes["tools"] = json.dumps(tools.as_dict()) if tools.as_dict() else None
         if archived is not None:
             changes["archived"] = int(archived)
+        if web is not None:  # (not activity either)
+            changes["web"] = int(web)
         if changes:
             assignments = ", ".join(f"{column} = ?" for column in changes)
             with self._write() as conn:

@@ -19,6 +19,7 @@ from ... import APP_NAME, __version__
 from ..spend import CostRow, Spent, reply_cost_text, spent
 from ..text import clean, one_line, redact
 from ..types import Chat, Message
+from ..web import describe_search, host_of
 from .opening import now_iso
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def _usage_text(message: Message) -> str:
         parts.append(f"{message.prompt_tokens or 0} prompt + {message.completion_tokens or 0} completion tokens")
     if message.ttft_ms is not None:
         parts.append(f"first token {message.ttft_ms} ms")
+    parts += _server_timing_texts(message)
     if message.duration_ms is not None:
         parts.append(f"{message.duration_ms / 1000:.1f} s")
     if message.cost_usd is not None:
@@ -83,6 +85,34 @@ def _usage_text(message: Message) -> str:
 def _spent(messages: Sequence[Message]) -> Spent | None:
     """What the chat's replies cost (every branch), each group of overlapping requests once."""
     return spent(CostRow(m.id, m.cost_usd, m.cost_group, m.cost_replies) for m in messages if m.cost_usd is not None)
+def _server_timing_texts(message: Message) -> list[str]:
+    """The server's own timings, said beside the ones measured here."""
+    timings = message.server_timings
+    if timings is None:
+        return []
+    named = (("server first token", timings.service_ttft_ms), ("engine first token", timings.engine_ttft_ms),
+             ("engine last token", timings.engine_ttlt_ms), ("server total", timings.total_duration_ms))
+    return [f"{name} {value:g} ms" for name, value in named if value is not None]
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")
+
+
+def _sources_markdown(message: Message) -> list[str]:
+    """A reply's web search, and its sources as a numbered list of links (the titles are the
+    server's text: escaped, so they cannot make links or markup of their own)."""
+    said = describe_search(message.web_search, len(message.sources))
+    out = [f"*{said}*", ""] if said else []
+    if message.sources:
+        out += ["Sources:", ""]
+        for number, source in enumerate(message.sources, start=1):
+            title = _MARKDOWN_SPECIAL.sub(r"\\\1", one_line(source.title, 300))
+            if source.url:
+                out.append(f"{number}. [{title}](<{source.url}>) — {host_of(source.url)}")
+            else:
+                out.append(f"{number}. {title}")
+        out.append("")
+    return out
 
 
 def _fence(text: str, info: str = "") -> str:
@@ -111,6 +141,8 @@ def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | N
                                               for k, v in params.items())))
     if chat.archived:
         facts.append(("Archived", "yes"))
+    if chat.web:
+        facts.append(("Web search", "on"))
     path, versions = _current_path(chat, messages)
     count = f"{len(path)}" if len(path) == len(messages) else f"{len(path)} on this branch, {len(messages)} in all"
     facts.append(("Messages", count))
@@ -177,6 +209,7 @@ def _message_markdown(message: Message, heading: str, *, after: str) -> list[str
         out += [clean(message.content).strip("\n"), ""]
     if message.tool_calls:
         out += ["Tool calls:", "", _fence(json.dumps(message.tool_calls, indent=2, ensure_ascii=False), "json"), ""]
+    out += _sources_markdown(message)
     if message.error:
         out += [_quote(f"**Error:** {clean(message.error)}"), ""]
     return out
@@ -223,6 +256,9 @@ def _message_record(message: Message) -> dict[str, Any]:
         "cost_usd": message.cost_usd,  # measured; for cost_replies replies together when cost_group is set
         "cost_group": message.cost_group,
         "cost_replies": message.cost_replies,
+        "sources": [source.as_dict() for source in message.sources],
+        "web_search": message.web_search.as_dict() if message.web_search is not None else None,
+        "server_timings": message.server_timings.as_dict() if message.server_timings is not None else None,
     }
 
 
@@ -248,6 +284,7 @@ def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None 
             "current_id": chat.current_id,
             "spent_usd": total.total if total is not None else None,  # each group once, whole
             "spent_is_upper_bound": total.shared if total is not None else False,
+            "web": chat.web,
         },
         "messages": [_message_record(m) for m in messages],
     }

@@ -11,17 +11,21 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..text import clean
 from ..types import Message
 from .opening import HistoryFile, StoreError, now_iso
+
+if TYPE_CHECKING:
+    from ..web import ServerTimings, WebSearch, WebSource
 
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
     "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth, tool_call_id, "
     "cost_usd, cost_group, cost_replies"
 )
+MESSAGE_COLUMNS += ", sources, web_search, server_timings"  # (m011: a web search's sources, the server's timings)
 #: "Below the chat's current leaf": where a message goes when no parent is named.
 CURRENT: Any = object()
 
@@ -33,7 +37,37 @@ def message_from_row(row: sqlite3.Row) -> Message:
     for column in ("content", "reasoning", "error", "model"):
         if data[column]:
             data[column] = clean(data[column])
+    _web_from_row(data)
     return Message(**data)
+
+
+def _web_from_row(data: dict[str, Any]) -> None:
+    """A reply's web search and server timings, from their JSON columns (read as the server's
+    text is: cleaned, anything malformed left out). Most rows have none: core.web is imported
+    only for one that has (not at the app's start)."""
+    if not (data["sources"] or data["web_search"] or data["server_timings"]):
+        data["sources"] = ()
+        return
+    from ..web import parse_timings, search_from_json, sources_from_json
+
+    for column, read in (("sources", sources_from_json), ("web_search", search_from_json),
+                         ("server_timings", parse_timings)):
+        raw = data[column]
+        try:
+            value = json.loads(raw) if raw else None
+        except ValueError:
+            value = None
+        data[column] = read(value) if value is not None else (() if column == "sources" else None)
+
+
+def web_columns(sources: "list[WebSource] | tuple[WebSource, ...] | None", web_search: "WebSearch | None",
+                server_timings: "ServerTimings | None") -> tuple[str | None, str | None, str | None]:
+    """The JSON a reply's sources, web search and server timings are stored as (NULL: none)."""
+    return (
+        json.dumps([s.as_dict() for s in sources], ensure_ascii=False) if sources else None,
+        json.dumps(web_search.as_dict()) if web_search is not None else None,
+        json.dumps(server_timings.as_dict()) if server_timings is not None else None,
+    )
 
 
 class Messages(HistoryFile):
@@ -130,9 +164,15 @@ class Messages(HistoryFile):
         ttft_ms: int | None = None,
         duration_ms: int | None = None,
         tool_calls: list[dict[str, Any]] | None = None,
+        sources: "list[WebSource] | tuple[WebSource, ...] | None" = None,
+        web_search: WebSearch | None = None,
+        server_timings: ServerTimings | None = None,
     ) -> Message | None:
         """The final state of a reply. None if the message is gone (its chat was deleted)."""
         with self._write() as conn:
+            if sources or web_search is not None or server_timings is not None:
+                conn.execute("UPDATE messages SET sources = ?, web_search = ?, server_timings = ? WHERE id = ?",
+                             (*web_columns(sources, web_search, server_timings), message_id))
             conn.execute(
                 "UPDATE messages SET content = ?, reasoning = ?, status = ?, error = ?, "
                 "finished_at = ?, prompt_tokens = ?, completion_tokens = ?, ttft_ms = ?, "

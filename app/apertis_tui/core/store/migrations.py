@@ -258,14 +258,51 @@ def m010_message_cost(db: "sqlite_utils.Database") -> None:
     # cost_group is NULL; otherwise it is the cost of the group of overlapping requests named
     # cost_group (its first reply's id), stored whole on each of its cost_replies replies. The
     # partial index holds only the replies with a cost: the sums read nothing else.
-    db.executescript(
-        """
-        ALTER TABLE messages ADD COLUMN cost_usd REAL;
-        ALTER TABLE messages ADD COLUMN cost_group INTEGER;
-        ALTER TABLE messages ADD COLUMN cost_replies INTEGER;
-        CREATE INDEX messages_cost ON messages(chat_id, finished_at) WHERE cost_usd IS NOT NULL;
-        """
-    )
+    # (One statement at a time: executescript would commit migrate()'s transaction.)
+    for statement in (
+        "ALTER TABLE messages ADD COLUMN cost_usd REAL",
+        "ALTER TABLE messages ADD COLUMN cost_group INTEGER",
+        "ALTER TABLE messages ADD COLUMN cost_replies INTEGER",
+        "CREATE INDEX messages_cost ON messages(chat_id, finished_at) WHERE cost_usd IS NOT NULL",
+    ):
+        db.execute(statement)
+
+
+_SOURCES_TEXT = """
+    SELECT new.id, group_concat(coalesce(json_extract(value, '$.title'), '') || ' '
+                                || coalesce(json_extract(value, '$.url'), ''), char(10))
+    FROM json_each(CASE WHEN json_valid(new.sources) THEN new.sources ELSE '[]' END)
+    WHERE type = 'object' HAVING count(*) > 0
+"""
+
+
+@migration
+def m011_web_search(db: "sqlite_utils.Database") -> None:
+    # Apertis's web search: a chat's switch (web), and on a reply what its search found
+    # (sources: a JSON list of {title, url, snippet}), what the server said of the search
+    # (web_search: JSON; NULL when the request did not ask for one), and the server's own
+    # timings (server_timings: usage.latency_checkpoint, JSON). The sources' titles and addresses
+    # get a full-text index of their own, one row per reply (rowid = the message's id), kept by
+    # triggers, so the history search finds a reply by its sources.
+    for statement in (
+        "ALTER TABLE chats ADD COLUMN web INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE messages ADD COLUMN sources TEXT",
+        "ALTER TABLE messages ADD COLUMN web_search TEXT",
+        "ALTER TABLE messages ADD COLUMN server_timings TEXT",
+        "CREATE VIRTUAL TABLE sources_fts USING fts5(text, tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+        f"""CREATE TRIGGER sources_fts_ai AFTER INSERT ON messages WHEN new.sources IS NOT NULL BEGIN
+            INSERT INTO sources_fts(rowid, text) {_SOURCES_TEXT};
+        END""",
+        """CREATE TRIGGER sources_fts_ad AFTER DELETE ON messages WHEN old.sources IS NOT NULL BEGIN
+            DELETE FROM sources_fts WHERE rowid = old.id;
+        END""",
+        f"""CREATE TRIGGER sources_fts_au AFTER UPDATE OF sources ON messages
+        WHEN old.sources IS NOT new.sources BEGIN
+            DELETE FROM sources_fts WHERE rowid = old.id;
+            INSERT INTO sources_fts(rowid, text) {_SOURCES_TEXT};
+        END""",
+    ):
+        db.execute(statement)
 
 
 # The names the database records; the released ones are pinned in tests/test_migrate.py.

@@ -1,5 +1,6 @@
 """Full-text search over the history: what a user types made safe for FTS5, and the search
-over messages and chat titles (the FTS5 tables and their triggers are in migrations.py)."""
+over messages, the sources of web searches and chat titles (the FTS5 tables and their triggers
+are in migrations.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ class Search(HistoryFile):
     """The search method of ``History``."""
 
     def search(self, query: str, *, limit: int = 50) -> list[SearchHit]:
-        """Messages and chat titles containing every word (as a prefix), newest first.
+        """Messages, the sources of web searches and chat titles containing every word (as a
+        prefix), newest first; a reply found by its text is not listed again for its sources.
 
         "Newest" is the time of the matching text: a message's created_at, a title's
         chat updated_at. Each FTS table is walked by rowid descending, which FTS5 does
@@ -41,19 +43,32 @@ class Search(HistoryFile):
         if not match or limit <= 0:
             return []
         try:
-            hits = self._search_messages(match, limit) + self._search_titles(match, limit)
+            messages = self._search_messages(match, limit)
+            found = {hit.message_id for _, hit in messages}
+            sources = [pair for pair in self._search_sources(match, limit) if pair[1].message_id not in found]
+            hits = messages + sources + self._search_titles(match, limit)
         except StoreError:
             return []  # a query FTS5 still rejects, or a damaged index: no hits, not a crash
         hits.sort(key=lambda pair: pair[0], reverse=True)
         return [hit for _, hit in hits[:limit]]
 
     def _search_messages(self, match: str, limit: int) -> list[tuple[str, SearchHit]]:
+        return self._message_hits("messages_fts", match, limit)
+
+    def _search_sources(self, match: str, limit: int) -> list[tuple[str, SearchHit]]:
+        """Replies whose web search sources match (by title or address): the hit is the reply,
+        its snippet the matching source, marked as one."""
+        return self._message_hits("sources_fts", match, limit, label="source: ")
+
+    def _message_hits(self, fts: str, match: str, limit: int, label: str = "") -> list[tuple[str, SearchHit]]:
+        """Hits in ``fts``, a full-text table whose rowid is a message's id (one of ours, never
+        the user's text)."""
         rows = self._rows(
-            """
+            f"""
             SELECT f.id, f.snip, m.chat_id, m.created_at, c.title, c.updated_at
             FROM (
-                SELECT rowid AS id, snippet(messages_fts, 0, ?, ?, '…', 12) AS snip
-                FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?
+                SELECT rowid AS id, snippet({fts}, 0, ?, ?, '…', 12) AS snip
+                FROM {fts} WHERE {fts} MATCH ? ORDER BY rowid DESC LIMIT ?
             ) AS f
             JOIN messages AS m ON m.id = f.id
             JOIN chats AS c ON c.id = m.chat_id
@@ -61,7 +76,7 @@ class Search(HistoryFile):
             (HIGHLIGHT_START, HIGHLIGHT_END, match, limit),
         )
         return [
-            (r["created_at"], SearchHit(r["chat_id"], r["title"], r["id"], r["snip"], r["updated_at"]))
+            (r["created_at"], SearchHit(r["chat_id"], r["title"], r["id"], label + r["snip"], r["updated_at"]))
             for r in rows
         ]
 

@@ -22,6 +22,7 @@ WITH RECURSIVE up(id, parent_id, depth) AS (
 """
 _COPIED = ("role, content, reasoning, model, status, error, created_at, finished_at, prompt_tokens, "
            "completion_tokens, ttft_ms, duration_ms, tool_calls, tool_call_id")
+_COPIED += ", sources, web_search, server_timings"  # (m011)
 
 
 class Tree(HistoryFile):
@@ -111,7 +112,8 @@ class Tree(HistoryFile):
 
     def fork_chat(self, chat_id: int, message_id: int, title: str) -> Chat:
         """A new chat holding the path up to and including ``message_id`` (copies; the
-        original is untouched), with the same model, system prompt, parameters and tool settings."""
+        original is untouched), with the same model, system prompt, parameters, tool settings and
+        web search switch."""
         source = self.get_chat(chat_id)  # type: ignore[attr-defined]
         ids = self.path_ids(message_id)
         if source is None or not ids:
@@ -123,6 +125,7 @@ class Tree(HistoryFile):
                 "SELECT ?, model, system_prompt, params, 0, ?, ?, tools FROM chats WHERE id = ?",
                 (title, now, now, chat_id))
             fork_id = int(cursor.lastrowid)
+            conn.execute("UPDATE chats SET web = (SELECT web FROM chats WHERE id = ?) WHERE id = ?", (chat_id, fork_id))
             parent = None
             for depth, old_id in enumerate(ids, start=1):
                 cursor = conn.execute(

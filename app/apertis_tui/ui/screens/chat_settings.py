@@ -1,4 +1,4 @@
-"""Per-chat settings (f9): this chat's system prompt and sampling parameters.
+"""Per-chat settings (f9): this chat's system prompt, sampling parameters and web search switch.
 
 A parameter left empty follows the settings' default (shown as the placeholder); one that is set
 is stored with the chat, sent with its next requests and shown in its title bar.
@@ -12,7 +12,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Static, TextArea
+from textual.widgets import Button, Static, Switch, TextArea
 
 from ..form_text import param_text, stop_text
 from ..titles import chat_title
@@ -36,6 +36,9 @@ def default_texts(settings: "Settings") -> dict[str, str]:
         if value is not None:
             out[name] = ", ".join(stop_text(s) for s in value) if name == "stop" else param_text(name, value)
     return out
+
+
+WEB_HINT = "Apertis searches the web before answering; f5 switches it too"
 
 
 class ChatSettingsDialog(Dialog[bool]):
@@ -75,6 +78,8 @@ class ChatSettingsDialog(Dialog[bool]):
                                     compact=True, classes="field-input"),
                            name="system_prompt", hint=f"sent first; {empty}")
             yield ParamFields(self.pane.own_params, defaults=default_texts(self.settings), id="chat-params")
+            yield FieldRow("Web search", Switch(self.pane.web_on, id="chat-web"), name="web",
+                           hint=WEB_HINT)
             with Horizontal(id="chat-settings-buttons"):
                 yield Button("Save", variant="primary", id="chat-settings-save")
                 yield Button("Use defaults", id="chat-settings-defaults")
@@ -88,7 +93,16 @@ class ChatSettingsDialog(Dialog[bool]):
         self.query_one("#chat-system-prompt", TextArea).focus()
 
     def snapshot(self) -> tuple:
-        return (self.query_one("#chat-system-prompt", TextArea).text, self.query_one(ParamFields).snapshot())
+        return (self.query_one("#chat-system-prompt", TextArea).text, self.query_one(ParamFields).snapshot(),
+                self.query_one("#chat-web", Switch).value)
+
+    def _web_problem(self) -> str | None:
+        """A free model cannot search the web: said beside the switch as soon as it is on."""
+        return self.pane.free_model_refusal() if self.query_one("#chat-web", Switch).value else None
+
+    def on_switch_changed(self, event: Switch.Changed) -> None:
+        if event.switch.id == "chat-web":
+            self.query_one("#row-web", FieldRow).show(self._web_problem())
 
     @property
     def changed(self) -> bool:
@@ -102,6 +116,8 @@ class ChatSettingsDialog(Dialog[bool]):
         if self.pane.chat is None and prompt == self.settings.system_prompt:
             prompt = None  # keep following the default until the chat is created
         params, problems = self.query_one(ParamFields).read()
+        if web_problem := self._web_problem():
+            problems["web"] = web_problem
         return prompt, params, problems
 
     # -- actions -------------------------------------------------------------
@@ -113,6 +129,7 @@ class ChatSettingsDialog(Dialog[bool]):
         elif event.button.id == "chat-settings-defaults":
             self.query_one(ParamFields).clear()
             self.query_one("#chat-system-prompt", TextArea).text = self.settings.system_prompt or ""
+            self.query_one("#chat-web", Switch).value = False
         else:
             self.action_leave()
 
@@ -121,10 +138,15 @@ class ChatSettingsDialog(Dialog[bool]):
         self.query_one(ParamFields).check()
         if problems:
             field, problem = next(iter(problems.items()))
-            self.notify(f"Not saved: {problem}.", title="Chat settings", severity="error", timeout=8, markup=False)
-            self.query_one(f"#param-{'stop-0' if field == 'stop' else field}").focus()
+            self.notify(f"Not saved: {problem.rstrip('.')}.", title="Chat settings", severity="error", timeout=8,
+                        markup=False)
+            target = {"stop": "#param-stop-0", "web": "#chat-web"}.get(field, f"#param-{field}")
+            self.query_one(target).focus()
             return
         self.pane.set_chat_settings(prompt, params)
+        web = self.query_one("#chat-web", Switch).value
+        if web != self.pane.web_on:
+            self.pane.set_web_search(web)
         self.dismiss(True)
 
     def action_leave(self) -> None:

@@ -19,6 +19,7 @@ GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App
 PAIRS = {("messages.up", "messages.down"): "Previous / next message (then the prompt)",
          ("messages.first", "messages.last"): "First / last message shown",
          ("messages.previous_version", "messages.next_version"): "Previous / next version of this turn"}
+SOURCES_ROW = "Open that source of a reply that searched the web (f5), in the browser"
 EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
                 "ctrl+x/ctrl+c/ctrl+v cut/copy/paste, ctrl+u/ctrl+k delete to line start/end.")
 
@@ -69,14 +70,15 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
             if binding.id and binding.id not in seen:
                 seen.add(binding.id)
                 rows.append((app.get_key_display(binding), binding.tooltip or binding.description))
-    # Several keys for one action (alt+1 … alt+9) read better as one row.
+    # Several keys for one action (alt+1 … alt+9, 1 … 9) read better as one row.
     for rows in groups.values():
-        jumps = [row for row in rows if row[1].startswith("Chat ") and row[1][5:].isdigit()]
-        if len(jumps) > 1:
-            first = rows.index(jumps[0])
-            for row in jumps:
-                rows.remove(row)
-            rows.insert(first, (f"{jumps[0][0]} … {jumps[-1][0]}", "Chat 1 … 9"))
+        for prefix, what in (("Chat ", "Chat 1 … 9"), ("Open source ", SOURCES_ROW)):
+            jumps = [row for row in rows if row[1].startswith(prefix) and row[1][len(prefix):].isdigit()]
+            if len(jumps) > 1:
+                first = rows.index(jumps[0])
+                for row in jumps:
+                    rows.remove(row)
+                rows.insert(first, (f"{jumps[0][0]} … {jumps[-1][0]}", what))
     order = list(GROUPS.values())
     return sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
 

@@ -44,6 +44,7 @@ from ..form_text import parse_timeout_text, parse_usd_text, timeout_text, usd_te
 from ...core.text import clean, one_line
 from ...core.types import ApiError
 from ..widgets.param_fields import FieldRow, ParamFields
+from ..widgets.web_fields import WEB_FIELDS, WebSearchFields
 from .confirm import ConfirmDialog
 
 try:  # the model picker is optional: without it the default model is a plain field
@@ -163,6 +164,9 @@ class SettingsScreen(Screen[bool]):
             yield FieldRow("Stream replies", Switch(settings.stream, id="stream"), name="stream",
                            hint=self._stream_hint(settings.stream))
 
+            yield Static("Web search (Apertis)", classes="settings-section")
+            yield WebSearchFields(settings.web_results_count, settings.web_content_length, id="web-search")
+
             yield Static("Look", classes="settings-section")
             themes = list(app.available_themes)
             yield FieldRow("Theme", OptionList(*(Option(Text(name), id=name) for name in themes), id="theme",
@@ -228,6 +232,7 @@ class SettingsScreen(Screen[bool]):
             self.query_one("#stream", Switch).value,
             self._theme(),
             self._value("warn_below_usd"),
+            self.query_one(WebSearchFields).snapshot(),
         )
 
     @property
@@ -267,6 +272,8 @@ class SettingsScreen(Screen[bool]):
         warn_below, problem = parse_usd_text(self._value("warn_below_usd"), "The warning amount")
         if problem:
             problems["warn_below_usd"] = problem
+        web_results, web_length, web_problems = self.query_one(WebSearchFields).read()
+        problems.update(web_problems)
         base_text = self._value("base_url").strip()
         prompt = clean(self.query_one("#system_prompt", TextArea).text)
         settings = replace(
@@ -281,6 +288,8 @@ class SettingsScreen(Screen[bool]):
             read_timeout=read,
             theme=self._theme(),
             warn_below_usd=warn_below,
+            web_results_count=web_results,
+            web_content_length=web_length,
             extra=copy.deepcopy(app.settings.extra),
         )
         connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
@@ -357,7 +366,7 @@ class SettingsScreen(Screen[bool]):
             field, problem = next(iter(problems.items()))
             self.notify(f"Not saved: {problem}.", title="Settings", severity="error", timeout=8, markup=False)
             target = {"stop": "param-stop-0"}.get(field, field if field in TIMEOUT_LABELS or field in
-                                                   ("api_key", "base_url", "warn_below_usd") else f"param-{field}")
+                                                   ("api_key", "base_url", "warn_below_usd", *WEB_FIELDS) else f"param-{field}")
             self.query_one(f"#{target}").focus()
             return
         path = self.tui.startup.config_path

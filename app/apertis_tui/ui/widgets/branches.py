@@ -105,6 +105,8 @@ class Branches:
         if self.is_streaming:
             self.tui.notify("An answer is still arriving: press escape to stop it first.", severity="warning")
             return
+        if self.refuse_free([model or self.model]):  # type: ignore[attr-defined]  # (web search on)
+            return
         if view is None and self.messages.more_after:
             self.show_path()  # (the middle of the branch is shown: its last reply is the one meant)
         views = self.messages.views
@@ -158,9 +160,11 @@ class Branches:
         event.stop()
         self.mark_versions([event.view])
         self.messages.refresh_bindings()
+        self.show_details(event.view)  # type: ignore[attr-defined]
 
     def on_message_list_left(self, event: MessageList.Left) -> None:
         event.stop()
+        self.hide_details()  # type: ignore[attr-defined]
         self.focus_prompt()  # type: ignore[attr-defined]
 
     def on_message_list_asked(self, event: MessageList.Asked) -> None:
@@ -184,6 +188,8 @@ class Branches:
                 view.toggle_fold()
             else:
                 self.tui.notify("This message has nothing folded.")
+        elif event.what == "source":
+            self.open_source(view, event.step)  # type: ignore[attr-defined]
 
     # -- the actions -----------------------------------------------------------
 

@@ -38,6 +38,7 @@ from ..pacing import STATUS_EVERY, YIELD_EVERY
 from .branches import Branches
 from .comparing import Comparing
 from .tool_turns import ToolTurns, refuses_tools, tools_refused
+from .web_turns import WebTurns
 from .status_line import StatusLine, StreamStats
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class ChatTitle(Static):
     """
 
 
-class ChatPane(ToolTurns, Comparing, Branches, Vertical):
+class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
     """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
 
     BINDINGS = [
@@ -79,6 +80,8 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
         Binding("ctrl+up", "select_messages", "Select",
                 tooltip="Select a message: versions, edit, fork", show=False, id="chat.select"),
+        Binding("f5", "toggle_web_search", "Web search", tooltip="Web search on or off for this chat (Apertis)",
+                show=False, id="chat.web_search"),
     ]
 
     DEFAULT_CSS = """
@@ -109,6 +112,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
         self._pending_system_prompt: str | None = None
         self._pending_params = ChatParams()
         self._pending_tools = ChatTools()
+        self._pending_web = False
         self.comparing: tuple[str, ...] = ()  # the models a prompt goes to at once (see set_comparing)
         self.comparison: Comparison | None = None  # the open one: answered, not picked yet
 
@@ -300,6 +304,8 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
             parts.append("tools on" if tools.enabled else "tools off")
         if tools.choice != "auto" and self.tools_on:
             parts.append(f"tool_choice={tools.choice}")
+        if self.web_on:
+            parts.append("web search")
         return ", ".join(parts)
 
     # -- state ---------------------------------------------------------------
@@ -348,6 +354,8 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
                             if asking else "An answer is still arriving: wait for it, or press escape to stop it.",
                             severity="warning")
             return False
+        if self.refuse_free():  # web search on, and a free model: it cannot search
+            return False
         if self.comparing or self.comparison is not None:
             if self.editing is not None:
                 self.tui.notify("An edit makes a version of one conversation: turn comparing off (f7) first.",
@@ -360,7 +368,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
             if self.chat is None:
                 self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
                                               system_prompt=self._pending_system_prompt, params=self._pending_params,
-                                              tools=self._pending_tools)
+                                              tools=self._pending_tools, web=self._pending_web)
                 self.refresh_title()
             parent = edited.parent_id if edited is not None else self.leaf_id
             message = store.add_message(self.chat.id, "user", text, parent_id=parent)
@@ -430,7 +438,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
         """Stream one answer below ``parent_id``, saving it as it comes; the stored result
         (None when it could not even be started). In a comparison, ``cell`` shows it and
         ``started`` is its saver and row, made before any answer of the comparison starts."""
-        from ...core.events import ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
+        from ...core.events import WEB_EVENTS, ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
         from ...core.reply import ReplyAccumulator
         from .reply_saver import ReplySaver  # (here: nothing of it is needed for the first frame)
 
@@ -466,7 +474,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
         metered = app.spend.started(message.id, model)  # what it costs is measured across it (ui/spend.py)
         try:
             async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream,
-                                               tools=tools, tool_choice=tool_choice):
+                                               tools=tools, tool_choice=tool_choice, web=self.web_options()):
                 reply.feed(event)
                 if isinstance(event, ContentDelta):
                     view.append(content=event.text)
@@ -476,6 +484,8 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
                     stats.token()
                 elif isinstance(event, UsageEvent):
                     stats.usage = event.usage
+                elif isinstance(event, WEB_EVENTS):
+                    self.web_event(event, reply, view, stats, header)
                 now = time.monotonic()
                 if now - last_yield >= YIELD_EVERY / _streams:
                     # A fast server keeps the socket full, and then this loop never waits:

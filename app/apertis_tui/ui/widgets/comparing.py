@@ -92,7 +92,8 @@ class Comparing:
         try:
             if self.chat is None:
                 self.chat = self.tui.new_chat(models[0], title=text[:60], system_prompt=self._pending_system_prompt,
-                                              params=self._pending_params, tools=self._pending_tools)
+                                              params=self._pending_params, tools=self._pending_tools,
+                                              web=self._pending_web)
                 self.refresh_title()
             if comparison is None:
                 question = store.add_message(self.chat.id, "user", text, parent_id=self.leaf_id)

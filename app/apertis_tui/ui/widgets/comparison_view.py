@@ -30,7 +30,7 @@ from ...core.types import Message as StoredMessage
 from ..render import text_strips
 from ..textual_internals import LayoutOnce
 from .message_view import MessageView
-from .status_line import StreamStats
+from .status_line import StreamStats, first_token
 
 #: Narrower columns than this are stacked instead.
 MIN_COLUMN = 40
@@ -57,7 +57,7 @@ class CellHeader:
         parts = []
         if stats is not None:
             if stats.ttft is not None:
-                parts.append(f"first token {stats.ttft:.2f} s")
+                parts.append(first_token(stats.ttft, stats.server_timings))
             rate = stats.rate
             if rate:
                 parts.append(f"{rate:.0f} tok/s")
@@ -65,7 +65,8 @@ class CellHeader:
             if tokens:
                 parts.append(f"{tokens} tokens")
             if not parts:
-                parts.append(f"waiting {time.monotonic() - stats.started:.1f} s")
+                doing = "searching the web" if stats.searching else "waiting"
+                parts.append(f"{doing} {time.monotonic() - stats.started:.1f} s")
         elif message is not None:
             parts += figures(message)
         if state:
@@ -87,7 +88,7 @@ def figures(message: StoredMessage) -> list[str]:
     """A stored answer's figures, as the header and the report give them."""
     parts = []
     if message.ttft_ms is not None:
-        parts.append(f"first token {message.ttft_ms / 1000:.2f} s")
+        parts.append(first_token(message.ttft_ms / 1000, message.server_timings))
     rate = tokens_per_second(message)
     if rate:
         parts.append(f"{rate:.0f} tok/s")

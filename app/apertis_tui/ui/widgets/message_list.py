@@ -51,11 +51,14 @@ class MessageList(LayoutOnce, VerticalScroll):
         Binding("o", "ask('fold')", "Unfold", tooltip="Show long tool arguments or a tool result whole (or fold)",
                 id="messages.fold"),
         Binding("escape", "leave", "Back", tooltip="Back to the prompt", id="messages.leave"),
+        # A reply's web sources, by their numbers: opened only on purpose, never on a click.
+        *(Binding(str(n), f"ask('source', {n})", f"Open source {n}", show=False, id=f"messages.source{n}")
+          for n in range(1, 10)),
     ]
 
     class Asked(TextualMessage):
         """The user asked something of the selected message: ``what`` is flip (with ``step``
-        -1 or 1), edit, regenerate, fork, copy or fold."""
+        -1 or 1), edit, regenerate, fork, copy, fold or source (``step``: its number)."""
 
         def __init__(self, view: MessageView, what: str, step: int = 0) -> None:
             super().__init__()
@@ -235,4 +238,6 @@ class MessageList(LayoutOnce, VerticalScroll):
                 return True if message.role == "assistant" else None
             if what == "fold":
                 return True if self.selected.foldable else None
+            if what == "source":
+                return True if message.sources else None
         return True

@@ -8,6 +8,7 @@ renders only the open tail of the Markdown (see ``ui.render``).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from rich.panel import Panel
@@ -54,6 +55,7 @@ class MessageView(LayoutOnce, Widget):
         "message--error",
         "message--tool-label",
         "message--asking",
+        "message--source",
     }
 
     # Here rather than in styles/base.tcss: parsed when the first message is shown, which
@@ -118,6 +120,12 @@ class MessageView(LayoutOnce, Widget):
         color: $warning;
         text-style: bold;
     }
+
+    /* A web search's source: its title links to it (OSC 8). */
+    MessageView > .message--source {
+        color: $text-accent;
+        text-style: underline;
+    }
     """
 
     def __init__(self, message: Message, *, streaming: bool = False, in_column: bool = False) -> None:
@@ -149,6 +157,7 @@ class MessageView(LayoutOnce, Widget):
         self._folded_lines = 0  # lines the last drawing folded away
         self.streaming = streaming
         self._live = streaming
+        self.searching = False  # the server said it searches the web (shown until the answer begins)
         if message.content:
             self.body.append(message.content)
         if message.reasoning:
@@ -188,6 +197,15 @@ class MessageView(LayoutOnce, Widget):
         """Its measured cost arrived (after the answer ended): on the label."""
         self.message = message
         self._invalidate(now=self.is_mounted)
+
+    def set_searching(self, on: bool) -> None:
+        self.searching = on
+        self._invalidate(now=self.is_mounted)
+
+    def show_sources(self, sources: "tuple[WebSource, ...]") -> None:
+        """A web search's sources, while the answer still arrives (the stored reply has them after)."""
+        self.message = dataclasses.replace(self.message, sources=sources)
+        self._invalidate()
 
     def set_versions(self, versions: tuple[int, int] | None) -> None:
         if versions != self.versions:
@@ -316,6 +334,8 @@ class MessageView(LayoutOnce, Widget):
             )
             lines.extend(calls)
             self._folded_lines += hidden
+        if self.message.sources or self.message.web_search is not None:
+            lines.extend(self._sources(width, after=bool(body or self.calls)))
         lines.extend(self._footer(width))
         self._lines = lines
         if len(self._styled) > 2 * len(lines) + 64:  # drop drawn forms of lines that are gone
@@ -345,17 +365,18 @@ class MessageView(LayoutOnce, Widget):
                          style=self.get_component_rich_style("message--versions"))
         meta = [message_time(msg.created_at)]
         if self.streaming:
-            meta.append("streaming…")
+            meta.append("searching the web…" if self.searching and not self.body.size and not self.reasoning.size
+                        else "streaming…")
         elif msg.role == "assistant" and msg.completion_tokens:
             meta.append(f"{msg.completion_tokens} token{'s' if msg.completion_tokens != 1 else ''}")
-        if msg.cost_usd is not None and not self.streaming:
-            from ...core.spend import reply_cost_text
-
-            meta.append(reply_cost_text(msg.cost_usd, msg.cost_replies))
         elif msg.role == "tool":
             if msg.duration_ms is not None:
                 meta.append(f"{msg.duration_ms / 1000:.1f} s" if msg.duration_ms >= 1000 else f"{msg.duration_ms} ms")
             meta.append(_TOOL_STATUS.get(msg.status, ""))
+        if msg.cost_usd is not None and not self.streaming:
+            from ...core.spend import reply_cost_text
+
+            meta.append(reply_cost_text(msg.cost_usd, msg.cost_replies))
         label.append("  " + " · ".join(m for m in meta if m), style=self.get_component_rich_style("message--meta"))
         label.no_wrap = True
         label.overflow = "ellipsis"
@@ -370,6 +391,14 @@ class MessageView(LayoutOnce, Widget):
         text.no_wrap = True
         text.overflow = "ellipsis"
         return text_strips(self.app.console, text, max(1, self._width))[0]
+
+    def _sources(self, width: int, *, after: bool) -> list[Strip]:
+        from ..source_blocks import render_sources  # (here: a message without sources never needs it)
+
+        lines = render_sources(self.app.console, self.message.web_search, self.message.sources, max(1, width),
+                               dim_style=self.get_component_rich_style("message--meta"),
+                               link_style=self.get_component_rich_style("message--source"))
+        return ([Strip.blank(0)] if lines and after else []) + lines
 
     def _footer(self, width: int) -> list[Strip]:
         status: MessageStatus = self.message.status

@@ -63,12 +63,17 @@ class ReplySaver:
                 ttft_ms=round(stats.ttft * 1000) if stats.ttft is not None else None,
                 duration_ms=round(duration * 1000),
                 tool_calls=reply.tool_calls,
+                sources=reply.sources,
+                web_search=reply.web_search,
+                server_timings=reply.server_timings,
             )
         except StoreError as problem:
             self._say(problem, "This answer is shown but was not saved.")
             final = None
         return final or dataclasses.replace(self.message, content=reply.content, reasoning=reply.reasoning,
-                                            status=status, error=error, finished_at=now_iso())
+                                            status=status, error=error, finished_at=now_iso(),
+                                            sources=tuple(reply.sources), web_search=reply.web_search,
+                                            server_timings=reply.server_timings)
 
     def _say(self, error: StoreError, consequence: str) -> None:
         if self._unsaved is None:

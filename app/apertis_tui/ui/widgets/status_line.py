@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
     from ...core.events import Usage
     from ...core.spend import TokenUsage
+    from ...core.types import Message
+    from ...core.web import ServerTimings
 
 
 class StreamStats:
@@ -23,6 +25,8 @@ class StreamStats:
         self.first_token: float | None = None
         self.tokens = 0  # content/reasoning chunks seen: about one token each
         self.usage: Usage | None = None
+        self.searching = False  # the server said it searches the web (until the first token)
+        self.server_timings: ServerTimings | None = None
 
     def token(self) -> None:
         if self.first_token is None:
@@ -43,6 +47,16 @@ class StreamStats:
 
 def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.2f} s"
+
+
+def first_token(ttft: float | None, server: "ServerTimings | None") -> str:
+    """The time to first token measured here, and beside it the server's own when it gave it:
+    a slow answer tells itself apart from a slow network."""
+    server_ttft = server.ttft_ms if server is not None else None
+    if ttft is None and server_ttft is None:
+        return ""
+    here = f"first token {_seconds(ttft)}" if ttft is not None else "first token"
+    return f"{here} (server {server_ttft / 1000:.2f} s)" if server_ttft is not None else here
 
 
 class StatusLine(Static):
@@ -108,6 +122,9 @@ class StatusLine(Static):
         self._show("waiting", stats.model, f"{time.monotonic() - stats.started:.1f} s")
 
     def streaming(self, stats: StreamStats) -> None:
+        if stats.searching and not stats.tokens:  # the answer has not begun: the search is the news
+            self._show("searching the web", stats.model, f"{time.monotonic() - stats.started:.1f} s", "esc stops")
+            return
         rate = stats.rate
         self._show(
             "streaming",
@@ -129,8 +146,17 @@ class StatusLine(Static):
             label,
             stats.model,
             tokens,
-            f"first token {_seconds(stats.ttft)}" if stats.ttft is not None else "",
+            first_token(stats.ttft, stats.server_timings),
             f"{duration:.1f} s",
             "ctrl+g retries" if status in {"error", "stopped"} else "",
             branch,
         )
+
+    def details(self, message: "Message", branch: str = "") -> None:
+        """A reply's figures (a selected one): its model, tokens, time to first token measured
+        here beside the server's own, duration; and the branch shown."""
+        tokens = (f"{message.prompt_tokens or 0} prompt + {message.completion_tokens or 0} completion tokens"
+                  if message.prompt_tokens is not None or message.completion_tokens is not None else "")
+        ttft = message.ttft_ms / 1000 if message.ttft_ms is not None else None
+        self._show("reply", message.model or "", tokens, first_token(ttft, message.server_timings),
+                   f"{message.duration_ms / 1000:.1f} s" if message.duration_ms is not None else "", branch)
