@@ -24,7 +24,8 @@ from .logs import keep_secret
 from .reply import ReplyAccumulator
 from .sse import SSEDecoder, SSEEvent
 from .text import clean
-from .types import ApiError, ChatParams
+from .fallback import fallback_used
+from .types import ApiError, ChatParams, FallbackSettings
 
 log = logging.getLogger(__name__)
 USER_AGENT = f"{APP_NAME}/{__version__} (+https://github.com/apertis-tui) httpx/{httpx.__version__}"
@@ -130,7 +131,8 @@ class ApertisClient:
     # -- chat ----------------------------------------------------------------
 
     def _body(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None, stream: bool,
-              tools: list[dict[str, Any]] | None, tool_choice: Any) -> dict[str, Any]:
+              tools: list[dict[str, Any]] | None, tool_choice: Any,
+              fallback: FallbackSettings | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"model": model, "messages": messages, "stream": stream}
         if stream:
             body["stream_options"] = {"include_usage": True}
@@ -140,6 +142,8 @@ class ApertisClient:
             body["tools"] = tools
             if tool_choice is not None:
                 body["tool_choice"] = tool_choice
+        if fallback is not None:
+            body.update(fallback.as_request())
         return body
 
     async def stream_chat(
@@ -150,13 +154,14 @@ class ApertisClient:
         *,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
+        fallback: FallbackSettings | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one completion. The last event is always :class:`Finish` or :class:`StreamError`."""
         sent = sorted((params or ChatParams()).as_request())
         log.info("stream %s: %d messages, params %s", model, len(messages), ", ".join(sent) or "none")
         started = time.monotonic()
         chunks = 0
-        events = self._stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
+        events = self._stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, fallback=fallback)
         try:
             async for event in events:
                 if isinstance(event, (ContentDelta, ReasoningDelta)):
@@ -179,11 +184,12 @@ class ApertisClient:
         *,
         tools: list[dict[str, Any]] | None,
         tool_choice: Any,
+        fallback: FallbackSettings | None = None,
     ) -> AsyncIterator[StreamEvent]:
         if not self._key or self._bad_key:
             yield StreamError(self._no_key())
             return
-        body = self._body(model, messages, params, True, tools, tool_choice)
+        body = self._body(model, messages, params, True, tools, tool_choice, fallback)
         interpreter = ChunkInterpreter(self._key, model)
         decoder = SSEDecoder()
         done = False
@@ -198,6 +204,9 @@ class ApertisClient:
                     yield StreamError(error_from_response(response.status_code, content, response.headers,
                                                           model=model, key=self._key, host=host_of(self.base_url)))
                     return
+                served = fallback_used(response.headers, model)
+                if served is not None:
+                    yield served
                 lines = response.aiter_lines()
                 async for line in lines:
                     event = decoder.feed(line)
@@ -271,10 +280,11 @@ class ApertisClient:
         return [StreamError(self._not_json())]
 
     async def _complete_events(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
-                               tools: list[dict[str, Any]] | None, tool_choice: Any) -> list[StreamEvent]:
+                               tools: list[dict[str, Any]] | None, tool_choice: Any,
+                               fallback: FallbackSettings | None = None) -> list[StreamEvent]:
         if not self._key or self._bad_key:
             return [StreamError(self._no_key())]
-        body = self._body(model, messages, params, False, tools, tool_choice)
+        body = self._body(model, messages, params, False, tools, tool_choice, fallback)
         log.info("complete %s: %d messages", model, len(messages))
         try:
             response = await self._http.post(f"{self.base_url}/chat/completions", json=body)
@@ -283,7 +293,9 @@ class ApertisClient:
         if response.status_code >= 400:
             return [StreamError(error_from_response(response.status_code, response.content, response.headers,
                                                     model=model, key=self._key, host=host_of(self.base_url)))]
-        return self._whole(parse_json(response.text), ChunkInterpreter(self._key, model))
+        events = self._whole(parse_json(response.text), ChunkInterpreter(self._key, model))
+        served = fallback_used(response.headers, model)
+        return events if served is None else [served, *events]
 
     async def complete(
         self,
@@ -309,14 +321,17 @@ class ApertisClient:
         stream: bool = True,
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
+        fallback: FallbackSettings | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """The answer's events, streamed or (``stream=False``) all at once when it is whole;
-        either way the last is :class:`Finish` or :class:`StreamError`."""
+        either way the last is :class:`Finish` or :class:`StreamError`. ``fallback``: the models
+        the service may answer with instead (a :class:`FallbackUsed` event then says so first)."""
         if stream:  # (not wrapped in another generator: a layer per event costs CPU on long answers)
-            return self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice)
-        return self._whole_chat(model, messages, params, tools, tool_choice)
+            return self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, fallback=fallback)
+        return self._whole_chat(model, messages, params, tools, tool_choice, fallback)
 
     async def _whole_chat(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
-                          tools: list[dict[str, Any]] | None, tool_choice: Any) -> AsyncIterator[StreamEvent]:
-        for event in await self._complete_events(model, messages, params, tools, tool_choice):
+                          tools: list[dict[str, Any]] | None, tool_choice: Any,
+                          fallback: FallbackSettings | None = None) -> AsyncIterator[StreamEvent]:
+        for event in await self._complete_events(model, messages, params, tools, tool_choice, fallback):
             yield event

@@ -60,6 +60,21 @@ class UsageEvent:
 
 
 @dataclass(frozen=True)
+class FallbackUsed:
+    """A fallback model answered instead of the one asked for (the response's headers, cleaned;
+    see ``core.fallback``). Comes before the answer's first words. ``actual`` is None when the
+    server did not name the model that answered."""
+
+    actual: str | None
+    failed: str
+    reason: str
+
+    def record(self) -> dict[str, str]:
+        """As stored with the message (``Message.fallback``); the actual model is its ``model``."""
+        return {"from": self.failed, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Finish:
     """The stream ended normally. ``reason`` is the last ``finish_reason`` seen (may be None)."""
 
@@ -84,4 +99,4 @@ class Completion:
     finish_reason: str | None = None
 
 
-StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, StreamError]
+StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, FallbackUsed, Finish, StreamError]

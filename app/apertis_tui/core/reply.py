@@ -1,8 +1,9 @@
 """ReplyAccumulator: folds the events of one answer into the reply they make.
 
 The one place that knows how a reply is put together: text, reasoning, tool calls (joined from
-their fragments), usage and how it ended. The chat pane feeds it while it streams; tests and
-the non-streamed path use it the same way, without a terminal.
+their fragments), usage, the fallback model that answered instead, and how it ended. The chat
+pane feeds it while it streams; tests and the non-streamed path use it the same way, without a
+terminal.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from .events import (
     Completion,
     ContentDelta,
+    FallbackUsed,
     Finish,
     ReasoningDelta,
     StreamError,
@@ -31,6 +33,7 @@ class ReplyAccumulator:
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_index: dict[int, dict[str, Any]] = {}
         self.usage: Usage | None = None
+        self.fallback: FallbackUsed | None = None  # a fallback model answered instead
         self.end: Finish | StreamError | None = None  # None while the answer is still arriving
 
     def feed(self, event: StreamEvent) -> None:
@@ -42,6 +45,8 @@ class ReplyAccumulator:
             self._tool_call(event)
         elif isinstance(event, UsageEvent):
             self.usage = event.usage
+        elif isinstance(event, FallbackUsed):
+            self.fallback = event
         elif isinstance(event, (Finish, StreamError)):
             self.end = event
 

@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://api.stima.tech/v1"
+#: The service's two addresses (the seed's, and the one its current docs use): one service.
+APERTIS_BASE_URLS = (DEFAULT_BASE_URL, "https://api.apertis.ai/v1")
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_THEME = "textual-dark"
 

@@ -7,10 +7,11 @@ import sqlite3
 from typing import Any, NamedTuple
 
 from ..text import clean
-from ..types import Chat, ChatParams, ChatTools
+from ..types import Chat, ChatParams, ChatTools, FallbackSettings
 from .opening import HistoryFile, now_iso
 
-CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at, current_id, tools"
+CHAT_COLUMNS = ("id, title, model, system_prompt, params, archived, created_at, updated_at, current_id, tools"
+                ", fallback")
 _UNSET: Any = object()  # "not given", where None is a meaningful value
 
 
@@ -28,6 +29,7 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
         archived=bool(row["archived"]),
         current_id=row["current_id"],
         tools=ChatTools.from_dict(json.loads(row["tools"])) if row["tools"] else ChatTools(),
+        fallback=FallbackSettings.from_dict(json.loads(row["fallback"])) if row["fallback"] else None,
     )
 
 
@@ -61,6 +63,7 @@ class Chats(HistoryFile):
         system_prompt: str | None = None,
         params: ChatParams | None = None,
         tools: ChatTools | None = None,
+        fallback: FallbackSettings | None = None,
     ) -> Chat:
         now = now_iso()
         params_json = json.dumps((params or ChatParams()).as_dict())
@@ -72,6 +75,8 @@ class Chats(HistoryFile):
                 (title, model, system_prompt, params_json, now, now, tools_json),
             )
             chat_id = int(cursor.lastrowid)
+            if fallback is not None:
+                conn.execute("UPDATE chats SET fallback = ? WHERE id = ?", (json.dumps(fallback.as_dict()), chat_id))
         chat = self.get_chat(chat_id)
         assert chat is not None
         return chat
@@ -153,6 +158,7 @@ class Chats(HistoryFile):
         params: ChatParams | None = None,
         archived: bool | None = None,
         tools: ChatTools | None = None,
+        fallback: FallbackSettings | None = _UNSET,
     ) -> Chat | None:
         """Change only the given settings; returns the chat (None if it does not exist).
 
@@ -170,6 +176,8 @@ class Chats(HistoryFile):
             changes["updated_at"] = now_iso()
         if tools is not None:  # (not activity: the chat keeps its place in the history list)
             changes["tools"] = json.dumps(tools.as_dict()) if tools.as_dict() else None
+        if fallback is not _UNSET:  # None: follow the settings' [fallback] again
+            changes["fallback"] = json.dumps(fallback.as_dict()) if fallback is not None else None
         if archived is not None:
             changes["archived"] = int(archived)
         if changes:

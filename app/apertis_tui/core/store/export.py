@@ -77,6 +77,13 @@ def _usage_text(message: Message) -> str:
     return " · ".join(parts)
 
 
+def _fallback_text(fallback: dict[str, str]) -> str:
+    """A fallback's facts: the model that failed and why (the message's model answered)."""
+    failed = fallback.get("from") or "the model asked for"
+    reason = fallback.get("reason")
+    return f"fallback: {failed} failed" + (f" ({reason})" if reason else "")
+
+
 def _fence(text: str, info: str = "") -> str:
     """A fenced block that the text inside cannot close early."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
@@ -147,6 +154,8 @@ def _message_markdown(message: Message, heading: str, *, after: str) -> list[str
     meta = [message.role]
     if message.model and message.role != "tool":
         meta.append(f"model {message.model}")
+    if message.fallback:
+        meta.append(_fallback_text(message.fallback))
     if message.role == "tool" and message.duration_ms is not None:
         meta.append(f"{message.duration_ms} ms")
     meta.append(message.created_at)
@@ -207,6 +216,7 @@ def _message_record(message: Message) -> dict[str, Any]:
         "duration_ms": message.duration_ms,
         "tool_calls": message.tool_calls,
         "tool_call_id": message.tool_call_id,
+        "fallback": message.fallback,  # {"from", "reason"} when a fallback model wrote it
     }
 
 

@@ -13,13 +13,14 @@ import os
 import sqlite3
 from typing import Any
 
-from ..text import clean
+from ..text import clean, one_line
 from ..types import Message
 from .opening import HistoryFile, StoreError, now_iso
 
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
     "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth, tool_call_id"
+    ", fallback"
 )
 #: "Below the chat's current leaf": where a message goes when no parent is named.
 CURRENT: Any = object()
@@ -29,10 +30,22 @@ def message_from_row(row: sqlite3.Row) -> Message:
     # Cleaned again on the way out, as chats are: the file may hold text from elsewhere.
     data = dict(row)
     data["tool_calls"] = json.loads(data["tool_calls"]) if data["tool_calls"] else None
+    data["fallback"] = _fallback_record(data["fallback"])
     for column in ("content", "reasoning", "error", "model"):
         if data[column]:
             data[column] = clean(data[column])
     return Message(**data)
+
+
+def _fallback_record(stored: str | None) -> dict[str, str] | None:
+    """A reply's fallback facts as read back: cleaned text, anything else left out."""
+    try:
+        record = json.loads(stored) if stored else None
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    return {key: one_line(record[key], 300) for key in ("from", "reason") if isinstance(record.get(key), str)}
 
 
 class Messages(HistoryFile):
@@ -129,9 +142,16 @@ class Messages(HistoryFile):
         ttft_ms: int | None = None,
         duration_ms: int | None = None,
         tool_calls: list[dict[str, Any]] | None = None,
+        model: str | None = None,
+        fallback: dict[str, str] | None = None,
     ) -> Message | None:
-        """The final state of a reply. None if the message is gone (its chat was deleted)."""
+        """The final state of a reply. None if the message is gone (its chat was deleted).
+        ``model``: the model that really wrote it, when a fallback (``fallback``: which model
+        failed and why) answered instead of the one asked for."""
         with self._write() as conn:
+            if model is not None or fallback is not None:
+                conn.execute("UPDATE messages SET model = coalesce(?, model), fallback = ? WHERE id = ?",
+                             (model, json.dumps(fallback) if fallback is not None else None, message_id))
             conn.execute(
                 "UPDATE messages SET content = ?, reasoning = ?, status = ?, error = ?, "
                 "finished_at = ?, prompt_tokens = ?, completion_tokens = ?, ttft_ms = ?, "

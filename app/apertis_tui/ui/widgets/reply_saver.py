@@ -51,6 +51,9 @@ class ReplySaver:
         assert self.message is not None
         error = reply.error.sentence if reply.error else None
         usage = stats.usage
+        served = reply.fallback  # a fallback answered: its model is the one that wrote this
+        model = served.actual if served is not None else None
+        fallback = served.record() if served is not None else None
         try:
             final = self._app.store.finish_message(
                 self.message.id,
@@ -63,12 +66,15 @@ class ReplySaver:
                 ttft_ms=round(stats.ttft * 1000) if stats.ttft is not None else None,
                 duration_ms=round(duration * 1000),
                 tool_calls=reply.tool_calls,
+                model=model,
+                fallback=fallback,
             )
         except StoreError as problem:
             self._say(problem, "This answer is shown but was not saved.")
             final = None
         return final or dataclasses.replace(self.message, content=reply.content, reasoning=reply.reasoning,
-                                            status=status, error=error, finished_at=now_iso())
+                                            status=status, error=error, finished_at=now_iso(),
+                                            model=model or self.message.model, fallback=fallback)
 
     def _say(self, error: StoreError, consequence: str) -> None:
         if self._unsaved is None:
