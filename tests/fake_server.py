@@ -262,6 +262,7 @@ def _build_models() -> list[dict[str, Any]]:
                 add(f"{prefix}{mid}", owner)
     for mid, owner in _FREE_MODELS:
         add(mid, owner)
+    add("fireworks/firefunction-v2", "fireworks")  # not free, though f-r-e-e is in it, in order
     for mid in SCENARIOS:
         add(mid, "apertis-test")
 

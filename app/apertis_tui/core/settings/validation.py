@@ -95,6 +95,13 @@ def normalize_base_url(url: str) -> str:
     return url.strip().rstrip("/")
 
 
+def other_base_url(url: str, pair: tuple[str, str] = APERTIS_BASE_URLS) -> str | None:
+    """The other address of the same service when ``url`` is one of ``pair``, else None."""
+    first, second = (normalize_base_url(u) for u in pair)
+    url = normalize_base_url(url)
+    return second if url == first else first if url == second else None
+
+
 def validate_user_agent(value: Any, label: str = "user_agent") -> str | None:
     """An HTTP header value: printable ASCII (httpx cannot send anything else)."""
     if not isinstance(value, str) or not value.strip():

@@ -1,7 +1,8 @@
-"""Per-chat settings (f9): this chat's system prompt and sampling parameters.
+"""Per-chat settings (f9): this chat's system prompt, sampling parameters and fallback models.
 
 A parameter left empty follows the settings' default (shown as the placeholder); one that is set
-is stored with the chat, sent with its next requests and shown in its title bar.
+is stored with the chat, sent with its next requests and shown in its title bar. The fallback
+rows show what the chat uses; saved the same as the defaults (f2), the chat follows those.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..titles import chat_title
 from ..widgets.text_inputs import TextEditor
 from ...core.text import clean
 from ...core.types import PARAM_NAMES, ChatParams
+from ..widgets.fallback_fields import FallbackFields
 from ..widgets.param_fields import FieldRow, ParamFields
 from .confirm import ConfirmDialog
 from .dialog import Dialog, dialog_styles
@@ -75,6 +77,9 @@ class ChatSettingsDialog(Dialog[bool]):
                                     compact=True, classes="field-input"),
                            name="system_prompt", hint=f"sent first; {empty}")
             yield ParamFields(self.pane.own_params, defaults=default_texts(self.settings), id="chat-params")
+            own = self.pane.chat_fallback
+            yield FallbackFields(own if own is not None else self.settings.fallback, model=self.pane.model,
+                                 id="chat-fallback")
             with Horizontal(id="chat-settings-buttons"):
                 yield Button("Save", variant="primary", id="chat-settings-save")
                 yield Button("Use defaults", id="chat-settings-defaults")
@@ -88,7 +93,8 @@ class ChatSettingsDialog(Dialog[bool]):
         self.query_one("#chat-system-prompt", TextArea).focus()
 
     def snapshot(self) -> tuple:
-        return (self.query_one("#chat-system-prompt", TextArea).text, self.query_one(ParamFields).snapshot())
+        return (self.query_one("#chat-system-prompt", TextArea).text, self.query_one(ParamFields).snapshot(),
+                self.query_one(FallbackFields).snapshot())
 
     @property
     def changed(self) -> bool:
@@ -113,18 +119,25 @@ class ChatSettingsDialog(Dialog[bool]):
         elif event.button.id == "chat-settings-defaults":
             self.query_one(ParamFields).clear()
             self.query_one("#chat-system-prompt", TextArea).text = self.settings.system_prompt or ""
+            self.query_one(FallbackFields).fill(self.settings.fallback)
         else:
             self.action_leave()
 
     def action_save(self) -> None:
         prompt, params, problems = self.read()
         self.query_one(ParamFields).check()
+        fallback, fallback_problems = self.query_one(FallbackFields).read()
+        problems.update(fallback_problems)
+        self.query_one(FallbackFields).check()
         if problems:
             field, problem = next(iter(problems.items()))
             self.notify(f"Not saved: {problem}.", title="Chat settings", severity="error", timeout=8, markup=False)
-            self.query_one(f"#param-{'stop-0' if field == 'stop' else field}").focus()
+            target = {"stop": "param-stop-0", "fallback_timeout": "fallback-timeout"}.get(field, f"param-{field}")
+            self.query_one(f"#{target}").focus()
             return
         self.pane.set_chat_settings(prompt, params)
+        # The same as the defaults: follow them (a later change of the defaults applies here too).
+        self.pane.set_chat_fallback(None if fallback == self.settings.fallback else fallback)
         self.dismiss(True)
 
     def action_leave(self) -> None:

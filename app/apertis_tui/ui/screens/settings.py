@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static, Switch, TextArea
@@ -33,16 +33,20 @@ from ..widgets.text_inputs import TextInput, TextEditor
 from ...core.api import ApertisClient
 from ...core.settings.file import ConfigError, Settings, load_settings, save_settings
 from ...core.settings.resolve import Connection, resolve_api_key
+from ...core.errors import cannot_connect
 from ...core.settings.validation import (
+    APERTIS_BASE_URLS,
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     normalize_base_url,
+    other_base_url,
     validate_api_key,
     validate_base_url,
 )
 from ..form_text import parse_timeout_text, timeout_text
 from ...core.text import clean, one_line
 from ...core.types import ApiError
+from ..widgets.fallback_fields import FallbackFields
 from ..widgets.param_fields import FieldRow, ParamFields
 from .confirm import ConfirmDialog
 
@@ -133,9 +137,13 @@ class SettingsScreen(Screen[bool]):
             yield FieldRow("API key", TextInput(self._key_text, password=True, placeholder="not set", id="api_key",
                                             compact=True, classes="field-input"),
                            name="api_key", hint=self._key_hint())
-            yield FieldRow("Base URL", TextInput(self._base_url_text, placeholder=DEFAULT_BASE_URL, id="base_url",
-                                             compact=True, classes="field-input"),
-                           name="base_url", hint=self._base_url_hint())
+            base_url_field = Vertical(
+                TextInput(self._base_url_text, placeholder=DEFAULT_BASE_URL, id="base_url", compact=True),
+                # Both addresses of the service, under the field (the note beside it has other work).
+                Static(Text(f"default: {APERTIS_BASE_URLS[0]}\nor, the same: {APERTIS_BASE_URLS[1]}"),
+                       id="base-url-help", classes="field-help"),
+                classes="field-input field-stack")
+            yield FieldRow("Base URL", base_url_field, name="base_url", hint=self._base_url_hint())
             for name, value, default in (("connect_timeout", settings.connect_timeout, DEFAULTS.connect_timeout),
                                          ("read_timeout", settings.read_timeout, DEFAULTS.read_timeout)):
                 yield FieldRow(TIMEOUT_LABELS[name],
@@ -161,6 +169,9 @@ class SettingsScreen(Screen[bool]):
             yield ParamFields(settings.params, id="params")
             yield FieldRow("Stream replies", Switch(settings.stream, id="stream"), name="stream",
                            hint=self._stream_hint(settings.stream))
+
+            yield Static("Fallback models (Apertis): for every chat without its own (f9)", classes="settings-section")
+            yield FallbackFields(settings.fallback, model=settings.default_model, id="fallback")
 
             yield Static("Look", classes="settings-section")
             themes = list(app.available_themes)
@@ -221,6 +232,7 @@ class SettingsScreen(Screen[bool]):
             self.query_one(ParamFields).snapshot(),
             self.query_one("#stream", Switch).value,
             self._theme(),
+            self.query_one(FallbackFields).snapshot(),
         )
 
     @property
@@ -257,6 +269,8 @@ class SettingsScreen(Screen[bool]):
         key, key_typed, _base_url, connect, read, problems = self._connection()
         params, param_problems = self.query_one(ParamFields).read()
         problems.update(param_problems)
+        fallback, fallback_problems = self.query_one(FallbackFields).read()
+        problems.update(fallback_problems)
         base_text = self._value("base_url").strip()
         prompt = clean(self.query_one("#system_prompt", TextArea).text)
         settings = replace(
@@ -270,6 +284,7 @@ class SettingsScreen(Screen[bool]):
             connect_timeout=connect,
             read_timeout=read,
             theme=self._theme(),
+            fallback=fallback,
             extra=copy.deepcopy(app.settings.extra),
         )
         connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
@@ -343,7 +358,7 @@ class SettingsScreen(Screen[bool]):
         if problems:
             field, problem = next(iter(problems.items()))
             self.notify(f"Not saved: {problem}.", title="Settings", severity="error", timeout=8, markup=False)
-            target = {"stop": "param-stop-0"}.get(field, field if field in TIMEOUT_LABELS or field in
+            target = {"stop": "param-stop-0", "fallback_timeout": "fallback-timeout"}.get(field, field if field in TIMEOUT_LABELS or field in
                                                    ("api_key", "base_url") else f"param-{field}")
             self.query_one(f"#{target}").focus()
             return
@@ -393,16 +408,46 @@ class SettingsScreen(Screen[bool]):
     @work(exclusive=True, group="settings-test", exit_on_error=False)
     async def _test(self, base_url: str, key: str | None, connect: float, read: float) -> None:
         row = self.query_one("#row-test", FieldRow)
+        try:
+            count = await self._count_models(base_url, key, connect, read)
+        except ApiError as error:
+            # The service has two addresses: when this one cannot be reached, the other may be.
+            other = other_base_url(base_url, self.tui.startup.base_url_pair)
+            if other is None or not cannot_connect(error):
+                row.say(error.sentence, "-error")
+                return
+            row.say(f"{error.sentence} Trying {other} …", "-busy")
+            try:
+                count = await self._count_models(other, key, connect, read)
+            except ApiError:
+                row.say(f"{error.sentence} {other} did not answer either.", "-error")
+                return
+            row.say(f"{base_url} did not answer, but {other} did (OK — {count} models).", "-ok")
+            self._offer_base_url(base_url, other, count, error)
+        else:
+            row.say(f"OK — {count} model{'s' if count != 1 else ''}", "-ok")
+
+    async def _count_models(self, base_url: str, key: str | None, connect: float, read: float) -> int:
         user_agent = self.tui.connection.user_agent.value
         client = ApertisClient(base_url, key, connect_timeout=connect, read_timeout=read, user_agent=user_agent)
         try:
-            models = await client.list_models()
-        except ApiError as error:
-            row.say(error.sentence, "-error")
-        else:
-            row.say(f"OK — {len(models)} model{'s' if len(models) != 1 else ''}", "-ok")
+            return len(await client.list_models())
         finally:
             await client.aclose()
+
+    def _offer_base_url(self, failed: str, other: str, count: int, error: ApiError) -> None:
+        """Ask before using the other address: it goes into the field, saved with ctrl+s."""
+        def answered(use: bool | None) -> None:
+            if use:
+                field = self.query_one("#base_url", Input)
+                field.value = other
+                field.focus()
+                self.notify(f"The base URL is now {other}: ctrl+s saves it.", title="Settings", markup=False)
+
+        self.app.push_screen(ConfirmDialog(
+            f"{failed} could not be reached from here: {error.message}\n\n{other} is the same service, and it "
+            f"answers ({count} models). Use it as the base URL?",
+            yes="Use the other address", no="Keep this one"), answered)
 
     # -- model picker --------------------------------------------------------
 
