@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -30,25 +29,22 @@ from textual.widgets.option_list import Option
 from ..paths import stylesheets
 from ..widgets.key_bar import KeyBar
 from ..widgets.text_inputs import TextInput, TextEditor
-from ...core.api import ApertisClient
 from ...core.settings.file import ConfigError, Settings, load_settings, save_settings
 from ...core.settings.resolve import Connection, resolve_api_key
-from ...core.errors import cannot_connect
 from ...core.settings.validation import (
     APERTIS_BASE_URLS,
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     normalize_base_url,
-    other_base_url,
     validate_api_key,
     validate_base_url,
 )
 from ..form_text import parse_timeout_text, timeout_text
 from ...core.text import clean, one_line
-from ...core.types import ApiError
 from ..widgets.fallback_fields import FallbackFields
 from ..widgets.param_fields import FieldRow, ParamFields
 from .confirm import ConfirmDialog
+from .connection_test import ConnectionTest
 
 try:  # the model picker is optional: without it the default model is a plain field
     from .model_picker import ModelPicker
@@ -89,7 +85,7 @@ def file_problem(path: Path) -> ConfigError | None:
     return None
 
 
-class SettingsScreen(Screen[bool]):
+class SettingsScreen(ConnectionTest, Screen[bool]):
     """Dismisses with True when the settings were saved, False when left without saving."""
 
     CSS_PATH = stylesheets("settings")
@@ -393,61 +389,6 @@ class SettingsScreen(Screen[bool]):
                         "comes first.")
         self.notify(message, title="Settings", timeout=8, markup=False)
         self.dismiss(True)
-
-    # -- test connection -----------------------------------------------------
-
-    def action_test_connection(self) -> None:
-        key, _, base_url, connect, read, problems = self._connection()
-        row = self.query_one("#row-test", FieldRow)
-        if problems:
-            row.show(f"Fix this first: {next(iter(problems.values()))}.")
-            return
-        row.say(f"Asking {base_url}/models …", "-busy")
-        self._test(base_url, key, connect, read)
-
-    @work(exclusive=True, group="settings-test", exit_on_error=False)
-    async def _test(self, base_url: str, key: str | None, connect: float, read: float) -> None:
-        row = self.query_one("#row-test", FieldRow)
-        try:
-            count = await self._count_models(base_url, key, connect, read)
-        except ApiError as error:
-            # The service has two addresses: when this one cannot be reached, the other may be.
-            other = other_base_url(base_url, self.tui.startup.base_url_pair)
-            if other is None or not cannot_connect(error):
-                row.say(error.sentence, "-error")
-                return
-            row.say(f"{error.sentence} Trying {other} …", "-busy")
-            try:
-                count = await self._count_models(other, key, connect, read)
-            except ApiError:
-                row.say(f"{error.sentence} {other} did not answer either.", "-error")
-                return
-            row.say(f"{base_url} did not answer, but {other} did (OK — {count} models).", "-ok")
-            self._offer_base_url(base_url, other, count, error)
-        else:
-            row.say(f"OK — {count} model{'s' if count != 1 else ''}", "-ok")
-
-    async def _count_models(self, base_url: str, key: str | None, connect: float, read: float) -> int:
-        user_agent = self.tui.connection.user_agent.value
-        client = ApertisClient(base_url, key, connect_timeout=connect, read_timeout=read, user_agent=user_agent)
-        try:
-            return len(await client.list_models())
-        finally:
-            await client.aclose()
-
-    def _offer_base_url(self, failed: str, other: str, count: int, error: ApiError) -> None:
-        """Ask before using the other address: it goes into the field, saved with ctrl+s."""
-        def answered(use: bool | None) -> None:
-            if use:
-                field = self.query_one("#base_url", Input)
-                field.value = other
-                field.focus()
-                self.notify(f"The base URL is now {other}: ctrl+s saves it.", title="Settings", markup=False)
-
-        self.app.push_screen(ConfirmDialog(
-            f"{failed} could not be reached from here: {error.message}\n\n{other} is the same service, and it "
-            f"answers ({count} models). Use it as the base URL?",
-            yes="Use the other address", no="Keep this one"), answered)
 
     # -- model picker --------------------------------------------------------
 
