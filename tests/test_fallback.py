@@ -130,6 +130,26 @@ async def save_chat_settings(pilot) -> None:
     await wait_for(pilot, lambda: not isinstance(pilot.app.screen, ChatSettingsDialog), what="the dialog to close")
 
 
+async def type_timeout(pilot, screen, text: str) -> Input:
+    """Type ``text`` into the fallback timeout field of ``screen``, as a person would."""
+    field = screen.query_one("#fallback-timeout", Input)
+    field.focus()
+    field.value = ""
+    await pilot.press(*text)
+    await pilot.pause()
+    return field
+
+
+async def open_fallback_picker(pilot, screen) -> FallbackPicker:
+    """``Choose…`` beside the fallback models of ``screen``; the picker, its list loaded."""
+    screen.query_one("#choose-fallback").focus()
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, FallbackPicker), what="the picker")
+    picker = pilot.app.screen
+    await wait_for(pilot, lambda: picker.listing is not None and not picker.fetching, what="the model list")
+    return picker
+
+
 async def test_a_chats_own_fallback_from_f9_is_stored_sent_and_forked(make_app, fake_server):
     app = make_app(settings=Settings(fallback=FallbackSettings(True, ("gpt-4o-mini",), 30.0)))
     async with app.run_test(size=SIZE) as pilot:
@@ -139,11 +159,7 @@ async def test_a_chats_own_fallback_from_f9_is_stored_sent_and_forked(make_app, 
         dialog = await open_chat_settings(pilot)
         assert "gpt-4o-mini" in str(dialog.query_one("#fallback-models", Static).render())  # the default, shown
         # Tick o3-mini after the default's model, in the model picker.
-        dialog.query_one("#choose-fallback").focus()
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, FallbackPicker), what="the picker")
-        picker = app.screen
-        await wait_for(pilot, lambda: picker.listing is not None and not picker.fetching, what="the model list")
+        picker = await open_fallback_picker(pilot, dialog)
         assert picker.ticked == ["gpt-4o-mini"]
         await pilot.press(*"o3-mini")
         await wait_for(pilot, lambda: picker.highlighted_row is not None and picker.highlighted_row.id == "o3-mini",
@@ -151,10 +167,7 @@ async def test_a_chats_own_fallback_from_f9_is_stored_sent_and_forked(make_app, 
         await pilot.press("space", "enter")
         await wait_for(pilot, lambda: app.screen is dialog, what="back in the dialog")
         assert "gpt-4o-mini → o3-mini" in str(dialog.query_one("#fallback-models", Static).render())
-        timeout = dialog.query_one("#fallback-timeout", Input)
-        timeout.focus()
-        timeout.value = ""
-        await pilot.press(*"12.5")
+        await type_timeout(pilot, dialog, "12.5")
         await save_chat_settings(pilot)
         assert "own fallback" in title_bar(app)
         own = FallbackSettings(True, ("gpt-4o-mini", "o3-mini"), 12.5)
@@ -187,11 +200,7 @@ async def test_a_bad_timeout_in_f9_is_refused_with_a_sentence(make_app, fake_ser
     app = make_app()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         dialog = await open_chat_settings(pilot)
-        timeout = dialog.query_one("#fallback-timeout", Input)
-        timeout.focus()
-        timeout.value = ""
-        await pilot.press(*"900")
-        await pilot.pause()
+        timeout = await type_timeout(pilot, dialog, "900")
         assert "must be a number of seconds from 5 to 300" in str(dialog.query_one("#note-fallback_timeout").render())
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -286,21 +295,13 @@ async def test_the_default_is_edited_on_the_settings_screen_and_written_to_the_f
         await pilot.pause()
         assert "gpt-4o-mini" in str(screen.query_one("#fallback-models", Static).render())
         # A bad timeout is said beside the field, and saving is refused.
-        timeout = screen.query_one("#fallback-timeout", Input)
-        timeout.focus()
-        timeout.value = ""
-        await pilot.press(*"2")
-        await pilot.pause()
+        await type_timeout(pilot, screen, "2")
         assert "from 5 to 300" in str(screen.query_one("#note-fallback_timeout").render())
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen is screen and not (tmp_path / "config" / "config.toml").exists()
         await pilot.press("backspace", *"90")
-        screen.query_one("#choose-fallback").focus()
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, FallbackPicker), what="the picker")
-        picker = app.screen
-        await wait_for(pilot, lambda: picker.listing is not None and not picker.fetching, what="the model list")
+        picker = await open_fallback_picker(pilot, screen)
         await pilot.press("space")  # unticks gpt-4o-mini, the highlighted (ticked) one
         await pilot.press(*"gpt-4.1-nano")
         await wait_for(pilot, lambda: picker.highlighted_row.id == "gpt-4.1-nano", what="gpt-4.1-nano highlighted")
