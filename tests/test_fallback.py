@@ -316,3 +316,24 @@ async def test_the_default_is_edited_on_the_settings_screen_and_written_to_the_f
     written = tomllib.loads((tmp_path / "config" / "config.toml").read_text("utf-8"))
     assert written["fallback"] == {"models": ["gpt-4.1-nano"], "timeout": 90, "enabled": True}
     assert fallback_fields(fake_server.chat_requests[-1]["json"])["fallback_models"] == ["gpt-4.1-nano"]
+
+
+async def test_the_label_changes_as_the_answer_starts_and_the_row_knows_before_it_ends(make_app, fake_server):
+    # The fallback that answers is test/stall: its first words, then nothing until released.
+    settings = Settings(fallback=FallbackSettings(True, ("test/stall",), 30.0))
+    app = make_app(model="test/fails-then-fallback", settings=settings)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await wait_for(pilot, lambda: app.active_pane.is_streaming and app.active_pane.messages.views[-1].text,
+                       what="the first words")
+        view = last_reply_view(app)
+        await wait_for(pilot, lambda: label_text(view).startswith("test/stall  fallback for test/fails-then-fallback"),
+                       what="the label")
+        assert "streaming…" in label_text(view)
+        # Saved with the text so far, as a kill -9 would leave it.
+        await wait_for(pilot, lambda: app.store.messages(app.active_pane.chat.id)[-1].model == "test/stall",
+                       what="the row")
+        stored = app.store.messages(app.active_pane.chat.id)[-1]
+        assert stored.status == "streaming" and stored.fallback["from"] == "test/fails-then-fallback"
+        fake_server.stall_release.set()
+        await reply_done(pilot)

@@ -48,6 +48,13 @@ def _fallback_record(stored: str | None) -> dict[str, str] | None:
     return {key: one_line(record[key], 300) for key in ("from", "reason") if isinstance(record.get(key), str)}
 
 
+def _served_by(conn: sqlite3.Connection, message_id: int, model: str | None, fallback: dict[str, str] | None) -> None:
+    """A fallback model wrote this reply: record it (``model``) and which failed and why."""
+    if model is not None or fallback is not None:
+        conn.execute("UPDATE messages SET model = coalesce(?, model), fallback = ? WHERE id = ?",
+                     (model, json.dumps(fallback) if fallback is not None else None, message_id))
+
+
 class Messages(HistoryFile):
     """The message methods of ``History``."""
 
@@ -121,9 +128,12 @@ class Messages(HistoryFile):
         assert message is not None
         return message
 
-    def flush_partial(self, message_id: int, content: str, reasoning: str = "") -> None:
-        """Save the text so far (committed: survives kill -9). No-op if the message is gone."""
+    def flush_partial(self, message_id: int, content: str, reasoning: str = "", *, model: str | None = None,
+                      fallback: dict[str, str] | None = None) -> None:
+        """Save the text so far (committed: survives kill -9). No-op if the message is gone.
+        ``model`` and ``fallback``: as for ``finish_message``."""
         with self._write() as conn:
+            _served_by(conn, message_id, model, fallback)
             conn.execute(
                 "UPDATE messages SET content = ?, reasoning = ? WHERE id = ?",
                 (content, reasoning, message_id),
@@ -149,9 +159,7 @@ class Messages(HistoryFile):
         ``model``: the model that really wrote it, when a fallback (``fallback``: which model
         failed and why) answered instead of the one asked for."""
         with self._write() as conn:
-            if model is not None or fallback is not None:
-                conn.execute("UPDATE messages SET model = coalesce(?, model), fallback = ? WHERE id = ?",
-                             (model, json.dumps(fallback) if fallback is not None else None, message_id))
+            _served_by(conn, message_id, model, fallback)
             conn.execute(
                 "UPDATE messages SET content = ?, reasoning = ?, status = ?, error = ?, "
                 "finished_at = ?, prompt_tokens = ?, completion_tokens = ?, ttft_ms = ?, "

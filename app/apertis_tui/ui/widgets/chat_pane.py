@@ -495,6 +495,7 @@ class ChatPane(ToolTurns, Comparing, Branches, Vertical):
                     stats.usage = event.usage
                 elif isinstance(event, FallbackUsed):
                     view.served_by(event)
+                    saver.served_by(reply)
                     stats.model = event.actual or stats.model
                 now = time.monotonic()
                 if now - last_yield >= YIELD_EVERY / _streams:

@@ -40,10 +40,19 @@ class ReplySaver:
         if now - self._last_flush < FLUSH_EVERY or self.message is None:
             return
         self._last_flush = now
+        served = reply.fallback  # known from the first byte: kept even if the app dies mid-answer
         try:
-            self._app.store.flush_partial(self.message.id, reply.content, reply.reasoning)
+            self._app.store.flush_partial(self.message.id, reply.content, reply.reasoning,
+                                          model=served.actual if served is not None else None,
+                                          fallback=served.record() if served is not None else None)
         except StoreError as error:
             self._say(error, "The answer goes on, but is not being saved.")
+
+    def served_by(self, reply: "ReplyAccumulator") -> None:
+        """A fallback model answers (``reply.fallback``): into the row at once, not at the next
+        flush, which a stalled answer may never reach."""
+        self._last_flush = float("-inf")
+        self.flush(reply, time.monotonic())
 
     def finish(self, reply: "ReplyAccumulator", status: MessageStatus, stats: "StreamStats",
                duration: float) -> Message:
