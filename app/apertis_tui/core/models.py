@@ -318,10 +318,14 @@ def rank(
 
 def _rank_free(models: Sequence[ModelInfo], rest: str, match: MatchFunction, favourites: Sequence[str],
                recents: Sequence[str]) -> list[Ranked]:
-    """``rank`` for a query with the word "free": the free models, matched on ``rest``."""
-    free = [model for model in models if is_free(model.id)]
-    mine = [model_id for model_id in [*favourites, *recents] if is_free(model_id)]
-    rows = rank(free, rest, match, [f for f in favourites if f in mine], [r for r in recents if r in mine])
-    # "free" is matched too, at the end of each id (not the colon).
-    suffix = lambda row: range(len(row.id) - len(FREE_SUFFIX) + 1, len(row.id))  # noqa: E731
-    return [replace(row, offsets=tuple(sorted({*row.offsets, *suffix(row)}))) for row in rows if row.group != TYPED]
+    """``rank`` for a query with the word "free": the free models, matched on ``rest``; the
+    "free" at the end of each id is shown matched too."""
+    rows = rank([model for model in models if is_free(model.id)], rest, match,
+                [f for f in favourites if is_free(f)], [r for r in recents if is_free(r)])
+    return [replace(row, offsets=tuple(sorted({*row.offsets, *_free_offsets(row.id)})))
+            for row in rows if row.group != TYPED]
+
+
+def _free_offsets(model_id: str) -> range:
+    """Where "free" is in an id ending in ":free" (the colon left out)."""
+    return range(len(model_id) - len(FREE_SUFFIX) + 1, len(model_id))
