@@ -20,11 +20,11 @@ from .. import APP_NAME, __version__
 from .chunks import ChunkInterpreter
 from .errors import error_from_exception, error_from_response, host_of, not_openai, parse_json
 from .events import Completion, ContentDelta, Finish, ModelInfo, ReasoningDelta, StreamError, StreamEvent
+from .fallback import fallback_used
 from .logs import keep_secret
 from .reply import ReplyAccumulator
 from .sse import SSEDecoder, SSEEvent
 from .text import clean
-from .fallback import fallback_used
 from .types import ApiError, ChatParams, FallbackSettings
 
 log = logging.getLogger(__name__)
