@@ -43,6 +43,7 @@ __all__ = [
     "MODEL_IDS",
     "SCENARIOS",
     "HOSTILE_TEXT",
+    "FALLBACK_HOSTILE_HEADERS",
     "long_markdown",
     "normal_answer",
     "count_tokens",
@@ -99,7 +100,22 @@ SCENARIOS: dict[str, str] = {
     "test/json-answer": "a streamed request answered with a whole JSON completion (not SSE), "
     "with reasoning and an empty error object beside it",
     "test/timings": "the normal answer; its usage carries latency_checkpoint (LATENCY_CHECKPOINT)",
+    "test/fails-then-fallback": "always fails: with fallback_models in the request, the first of them "
+    "answers (its normal answer, as that model) with the headers X-Fallback-Used: true, X-Actual-Model, "
+    "X-Fallback-From and X-Fallback-Reason (naming fallback_timeout); without, HTTP 503",
+    "test/fallback-hostile": "as test/fails-then-fallback, but the fallback headers carry markup, C1 "
+    "controls, a bidi override and hundreds of characters (FALLBACK_HOSTILE_HEADERS)",
 }
+
+# Header values a hostile server sends with a fallback answer. HTTP carries bytes: the UTF-8
+# of each (httpx reads them back as UTF-8), written through http.server's latin-1.
+_HOSTILE_HEADER_TEXT = {
+    "X-Actual-Model": "gpt-4o-mini[/][@click=app.quit]q[/]\u202e\u009b2J" + "M" * 300,
+    "X-Fallback-From": "[red]test/fallback-hostile[/red]\u009d0;pwned\u009c",
+    "X-Fallback-Reason": "timeout [@click=app.quit]quit[/] [bold]x[/bold]\u202eevil\u009b31m " + "r" * 2000,
+}
+FALLBACK_HOSTILE_HEADERS = {name: value.encode("utf-8").decode("latin-1")
+                            for name, value in _HOSTILE_HEADER_TEXT.items()}
 
 # Apertis's web search: any listed model with ":web" (WEB_NOTES). Not in the model list, as
 # Apertis lists only the base models.
@@ -251,6 +267,15 @@ _DATED: list[tuple[str, str, list[str]]] = [
     ("deepseek-chat", "deepseek", ["v3", "v3.1"]),
 ]
 
+# Apertis's free models end in ":free".
+_FREE_MODELS: list[tuple[str, str]] = [
+    ("deepseek-chat:free", "deepseek"),
+    ("llama-3.3-70b-instruct:free", "meta"),
+    ("gemini-2.0-flash:free", "google"),
+    ("qwen-turbo:free", "alibaba"),
+    ("mistral-small-latest:free", "mistralai"),
+]
+
 # Prefixes some aggregators put in front of ids; applied to a subset to reach 430+.
 _ROUTED_PREFIXES: list[tuple[str, str]] = [
     ("openrouter/", "openrouter"),
@@ -284,6 +309,9 @@ def _build_models() -> list[dict[str, Any]]:
         for j, (mid, _owner) in enumerate(base_ids):
             if j % 4 == 0 and "embedding" not in mid:
                 add(f"{prefix}{mid}", owner)
+    for mid, owner in _FREE_MODELS:
+        add(mid, owner)
+    add("fireworks/firefunction-v2", "fireworks")  # not free, though f-r-e-e is in it, in order
     for mid in SCENARIOS:
         add(mid, "apertis-test")
 
@@ -766,6 +794,22 @@ class _Handler(BaseHTTPRequestHandler):
         if model.startswith("test/err-"):
             self._send_error_scenario(model)
             return
+        self._answer_headers: dict[str, str] = {}  # (the handler serves every request of a connection)
+        if model in ("test/fails-then-fallback", "test/fallback-hostile"):
+            fallbacks = req.get("fallback_models")
+            if req.get("fallback_enabled") is False or not isinstance(fallbacks, list) or not fallbacks:
+                self._send_json(503, _error(f"The upstream provider for {model} is unavailable.",
+                                            "upstream_error", "model_unavailable"))
+                return
+            self._answer_headers = {
+                "X-Fallback-Used": "true",
+                "X-Actual-Model": str(fallbacks[0]),
+                "X-Fallback-From": model,
+                "X-Fallback-Reason": f"upstream timeout after {req.get('fallback_timeout')} ms",
+            }
+            if model == "test/fallback-hostile":
+                self._answer_headers.update(FALLBACK_HOSTILE_HEADERS)
+            model = str(fallbacks[0])  # the first fallback answers, as itself
         if model == "test/no-tools" and req.get("tools"):
             self._send_json(400, _error("tools is not supported by this model", "invalid_request_error", None, "tools"))
             return
@@ -1026,7 +1070,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body[: len(body) // 2])
             self._cut_connection()
             return
-        self._send_bytes(200, body, "application/json", web_headers)
+        self._send_bytes(200, body, "application/json", {**self._answer_headers, **(web_headers or {})})
 
     # -- streaming ------------------------------------------------------------
 
@@ -1045,7 +1089,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Accel-Buffering", "no")
         self.send_header("Transfer-Encoding", "chunked")
-        for name, value in (self._web["headers"] if self._web is not None else {}).items():
+        for name, value in {**self._answer_headers, **(self._web["headers"] if self._web is not None else {})}.items():
             self.send_header(name, value)
         if model in ("test/midstream-error",):
             self.send_header("Connection", "close")

@@ -1,4 +1,4 @@
--- The history's schema after m001_initial, m002_fts, m003_fts_prefix, m004_fts_skip_streaming, m005_writer_pid, m006_message_tree, m007_tool_call_id, m008_chat_tools, m009_comparisons, m010_message_cost, m011_web_search; made by tests/test_migrate.py.
+-- The history's schema after m001_initial, m002_fts, m003_fts_prefix, m004_fts_skip_streaming, m005_writer_pid, m006_message_tree, m007_tool_call_id, m008_chat_tools, m009_comparisons, m010_message_cost, m011_web_search, m012_fallback; made by tests/test_migrate.py.
 -- FTS5's shadow tables and sqlite-utils' migrations table are left out. One statement per line.
 CREATE INDEX chats_archived_updated_at ON chats(archived, updated_at);
 CREATE INDEX chats_updated_at ON chats(updated_at);
@@ -7,10 +7,10 @@ CREATE INDEX messages_chat_id ON messages(chat_id, id);
 CREATE INDEX messages_cost ON messages(chat_id, finished_at) WHERE cost_usd IS NOT NULL;
 CREATE INDEX messages_parent ON messages(parent_id, id);
 CREATE INDEX messages_streaming ON messages(id) WHERE status = 'streaming';
-CREATE TABLE chats ( id INTEGER PRIMARY KEY, title TEXT NOT NULL DEFAULT '', model TEXT NOT NULL, system_prompt TEXT, params TEXT NOT NULL DEFAULT '{}', archived INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL , current_id INTEGER, tools TEXT, web INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE chats ( id INTEGER PRIMARY KEY, title TEXT NOT NULL DEFAULT '', model TEXT NOT NULL, system_prompt TEXT, params TEXT NOT NULL DEFAULT '{}', archived INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, updated_at TEXT NOT NULL , current_id INTEGER, tools TEXT, web INTEGER NOT NULL DEFAULT 0, fallback TEXT);
 CREATE VIRTUAL TABLE chats_fts USING fts5( title, content='chats', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3' );
 CREATE TABLE comparisons ( id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE, root_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE, models TEXT NOT NULL, leaves TEXT NOT NULL, chosen_id INTEGER, created_at TEXT NOT NULL );
-CREATE TABLE messages ( id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE, role TEXT NOT NULL, content TEXT NOT NULL DEFAULT '', reasoning TEXT NOT NULL DEFAULT '', model TEXT, status TEXT NOT NULL, error TEXT, created_at TEXT NOT NULL, finished_at TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, ttft_ms INTEGER, duration_ms INTEGER, tool_calls TEXT , writer_pid INTEGER, parent_id INTEGER, depth INTEGER NOT NULL DEFAULT 1, tool_call_id TEXT, cost_usd REAL, cost_group INTEGER, cost_replies INTEGER, sources TEXT, web_search TEXT, server_timings TEXT);
+CREATE TABLE messages ( id INTEGER PRIMARY KEY, chat_id INTEGER NOT NULL REFERENCES chats(id) ON DELETE CASCADE, role TEXT NOT NULL, content TEXT NOT NULL DEFAULT '', reasoning TEXT NOT NULL DEFAULT '', model TEXT, status TEXT NOT NULL, error TEXT, created_at TEXT NOT NULL, finished_at TEXT, prompt_tokens INTEGER, completion_tokens INTEGER, ttft_ms INTEGER, duration_ms INTEGER, tool_calls TEXT , writer_pid INTEGER, parent_id INTEGER, depth INTEGER NOT NULL DEFAULT 1, tool_call_id TEXT, cost_usd REAL, cost_group INTEGER, cost_replies INTEGER, sources TEXT, web_search TEXT, server_timings TEXT, fallback TEXT);
 CREATE VIRTUAL TABLE messages_fts USING fts5( content, content='messages', content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3' );
 CREATE VIRTUAL TABLE sources_fts USING fts5(text, tokenize='unicode61 remove_diacritics 2', prefix='2 3');
 CREATE TRIGGER chats_fts_ad AFTER DELETE ON chats BEGIN INSERT INTO chats_fts(chats_fts, rowid, title) VALUES ('delete', old.id, old.title); END;

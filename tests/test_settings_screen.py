@@ -105,8 +105,15 @@ async def test_f2_opens_with_the_current_settings(make_app, tmp_path):
         assert screen.query_one("#read_timeout", Input).value == "90"
         text = screen_text(app)
         assert "Settings" in text and str(config_file(tmp_path)) in text
-        assert "Temperature" in text and "Stop sequences" in text and "Theme" in text
-        assert "off: each answer appears whole" in text
+        assert "Temperature" in text
+        # The form is taller than the screen: what lies below is reached by scrolling.
+        screen.query_one("#stream", Switch).scroll_visible(animate=False, immediate=True)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "Stop sequences" in text and "off: each answer appears whole" in text
+        screen.query_one("#theme").scroll_visible(animate=False, immediate=True)
+        await pilot.pause()
+        assert "Theme" in screen_text(app)
 
 
 async def test_palette_entries_open_both_settings(make_app):

@@ -21,12 +21,13 @@ from .chunks import ChunkInterpreter
 from .errors import error_from_exception, error_from_response, host_of, not_openai, parse_json
 from .events import (Completion, ContentDelta, Finish, ModelInfo, ReasoningDelta, StreamError, StreamEvent,
                      WebSearchInfo)
+from .fallback import fallback_used
 from .logs import keep_secret
 from .reply import ReplyAccumulator
 from .spend import TokenUsage, read_token_usage
 from .sse import SSEDecoder, SSEEvent
 from .text import clean
-from .types import ApiError, ChatParams
+from .types import ApiError, ChatParams, FallbackSettings
 from .web import WebOptions, WebSearch, search_report, web_body
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,8 @@ class ApertisClient:
     # -- chat ----------------------------------------------------------------
 
     def _body(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None, stream: bool,
-              tools: list[dict[str, Any]] | None, tool_choice: Any, web: WebOptions | None = None) -> dict[str, Any]:
+              tools: list[dict[str, Any]] | None, tool_choice: Any, web: WebOptions | None = None,
+              fallback: FallbackSettings | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"model": model, "messages": messages, "stream": stream}
         if stream:
             body["stream_options"] = {"include_usage": True}
@@ -163,6 +165,8 @@ class ApertisClient:
                 body["tool_choice"] = tool_choice
         if web is not None:  # Apertis: the model id with ":web", and how to search
             body.update(web_body(model, web))
+        if fallback is not None:
+            body.update(fallback.as_request())
         return body
 
     @staticmethod
@@ -182,6 +186,7 @@ class ApertisClient:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
         web: WebOptions | None = None,
+        fallback: FallbackSettings | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """Stream one completion. The last event is always :class:`Finish` or :class:`StreamError`."""
         sent = sorted((params or ChatParams()).as_request())
@@ -189,7 +194,8 @@ class ApertisClient:
                  ", ".join(sent) or "none")
         started = time.monotonic()
         chunks = 0
-        events = self._stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, web=web)
+        events = self._stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, web=web,
+                                   fallback=fallback)
         try:
             async for event in events:
                 if isinstance(event, (ContentDelta, ReasoningDelta)):
@@ -213,11 +219,12 @@ class ApertisClient:
         tools: list[dict[str, Any]] | None,
         tool_choice: Any,
         web: WebOptions | None = None,
+        fallback: FallbackSettings | None = None,
     ) -> AsyncIterator[StreamEvent]:
         if not self._key or self._bad_key:
             yield StreamError(self._no_key())
             return
-        body = self._body(model, messages, params, True, tools, tool_choice, web)
+        body = self._body(model, messages, params, True, tools, tool_choice, web, fallback)
         interpreter = ChunkInterpreter(self._key, model)
         decoder = SSEDecoder()
         done = False
@@ -232,6 +239,9 @@ class ApertisClient:
                     yield StreamError(error_from_response(response.status_code, content, response.headers,
                                                           model=model, key=self._key, host=host_of(self.base_url)))
                     return
+                served = fallback_used(response.headers, model)
+                if served is not None:
+                    yield served
                 for item in self._web_info(web, response.headers):
                     yield item
                 lines = response.aiter_lines()
@@ -308,10 +318,11 @@ class ApertisClient:
 
     async def _complete_events(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
                                tools: list[dict[str, Any]] | None, tool_choice: Any,
-                               web: WebOptions | None = None) -> list[StreamEvent]:
+                               web: WebOptions | None = None,
+                               fallback: FallbackSettings | None = None) -> list[StreamEvent]:
         if not self._key or self._bad_key:
             return [StreamError(self._no_key())]
-        body = self._body(model, messages, params, False, tools, tool_choice, web)
+        body = self._body(model, messages, params, False, tools, tool_choice, web, fallback)
         log.info("complete %s: %d messages", model, len(messages))
         try:
             response = await self._http.post(f"{self.base_url}/chat/completions", json=body)
@@ -320,8 +331,10 @@ class ApertisClient:
         if response.status_code >= 400:
             return [StreamError(error_from_response(response.status_code, response.content, response.headers,
                                                     model=model, key=self._key, host=host_of(self.base_url)))]
-        return self._web_info(web, response.headers) + self._whole(parse_json(response.text),
-                                                                   ChunkInterpreter(self._key, model))
+        events = self._web_info(web, response.headers) + self._whole(parse_json(response.text),
+                                                                     ChunkInterpreter(self._key, model))
+        served = fallback_used(response.headers, model)
+        return events if served is None else [served, *events]
 
     async def complete(
         self,
@@ -349,16 +362,19 @@ class ApertisClient:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
         web: WebOptions | None = None,
+        fallback: FallbackSettings | None = None,
     ) -> AsyncIterator[StreamEvent]:
         """The answer's events, streamed or (``stream=False``) all at once when it is whole;
         either way the last is :class:`Finish` or :class:`StreamError`. ``web``: search the web
-        first (Apertis)."""
+        first (Apertis). ``fallback``: the models the service may answer with instead (a
+        :class:`FallbackUsed` event then says so first)."""
         if stream:  # (not wrapped in another generator: a layer per event costs CPU on long answers)
-            return self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, web=web)
-        return self._whole_chat(model, messages, params, tools, tool_choice, web)
+            return self.stream_chat(model, messages, params, tools=tools, tool_choice=tool_choice, web=web,
+                                    fallback=fallback)
+        return self._whole_chat(model, messages, params, tools, tool_choice, web, fallback)
 
     async def _whole_chat(self, model: str, messages: list[dict[str, Any]], params: ChatParams | None,
-                          tools: list[dict[str, Any]] | None, tool_choice: Any,
-                          web: WebOptions | None = None) -> AsyncIterator[StreamEvent]:
-        for event in await self._complete_events(model, messages, params, tools, tool_choice, web):
+                          tools: list[dict[str, Any]] | None, tool_choice: Any, web: WebOptions | None = None,
+                          fallback: FallbackSettings | None = None) -> AsyncIterator[StreamEvent]:
+        for event in await self._complete_events(model, messages, params, tools, tool_choice, web, fallback):
             yield event

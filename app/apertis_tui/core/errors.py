@@ -180,6 +180,13 @@ def _cloudflare(status: int, text: str, headers: "httpx.Headers | None", host: s
                     "(or APERTIS_USER_AGENT) to another value, then retry.", status=status)
 
 
+def cannot_connect(error: ApiError) -> bool:
+    """The server was not reached (network, DNS, TLS, no answer in time), or Cloudflare refused
+    this client before it: another address of the same service may do better. A refused key
+    (401) or any answer of the service itself is not that."""
+    return error.kind == "connect" or (error.kind == "forbidden" and error.message.startswith("Cloudflare"))
+
+
 def classify(status: int | None, body: ErrorBody | None, *, text: str = "", headers: "httpx.Headers | None" = None,
              model: str | None = None, host: str = "", key: str | None = None) -> ApiError:
     """The sentence for a failure. ``status`` None: an error inside a 200 stream or body.

@@ -61,6 +61,21 @@ class UsageEvent:
 
 
 @dataclass(frozen=True)
+class FallbackUsed:
+    """A fallback model answered instead of the one asked for (the response's headers, cleaned;
+    see ``core.fallback``). Comes before the answer's first words. ``actual`` is None when the
+    server did not name the model that answered."""
+
+    actual: str | None
+    failed: str
+    reason: str
+
+    def record(self) -> dict[str, str]:
+        """As stored with the message (``Message.fallback``); the actual model is its ``model``."""
+        return {"from": self.failed, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Finish:
     """The stream ended normally. ``reason`` is the last ``finish_reason`` seen (may be None)."""
 
@@ -112,7 +127,7 @@ class Completion:
     sources: tuple[WebSource, ...] = ()
 
 
-StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, Finish, StreamError,
+StreamEvent = Union[ContentDelta, ReasoningDelta, ToolCallDelta, UsageEvent, FallbackUsed, Finish, StreamError,
                     WebSearching, WebSources, WebSearchInfo, ServerTimingsEvent]
 #: The events of a web search and the server's timings: rare, so the chat pane's loop looks
 #: for them last, after the text.

@@ -5,8 +5,9 @@
 - Favourites and recently used ids live in ``data_dir()/model-prefs.json`` (user data, not
   settings: the settings file is the user's to edit, and is never rewritten on a key press).
 - ``rank`` orders models for a typed filter: an exact id first, then favourites, recently used,
-  and the rest; inside each group the best fuzzy match first. The fuzzy scorer is passed in
-  (the UI uses ``textual.fuzzy``), which keeps this module free of Textual.
+  and the rest; inside each group the best fuzzy match first. The word "free" in the filter
+  keeps only the free models (ids ending in ``:free``). The fuzzy scorer is passed in (the UI
+  uses ``textual.fuzzy``), which keeps this module free of Textual.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,22 @@ class Ranked:
     recent: bool = False
 
 
+FREE_SUFFIX = ":free"  # Apertis's free models
+
+
+def is_free(model_id: str) -> bool:
+    return model_id.lower().endswith(FREE_SUFFIX)
+
+
+def free_query(query: str) -> str | None:
+    """When the filter asks for free models (it has the word "free"), the rest of it, joined
+    (model ids have no spaces): "free llama" -> "llama", "free" -> "". Else None."""
+    words = query.split()
+    if not any(word.lower() == "free" for word in words):
+        return None
+    return "".join(word for word in words if word.lower() != "free")
+
+
 def typed_id(query: str) -> str | None:
     """The filter text as a model id to use as typed (one line, no spaces around)."""
     return _clean_id(query)
@@ -251,8 +268,15 @@ def rank(
     first, then favourites, recents and the rest, best match first in each; and last, when no id
     is exactly the query, an entry to use the query as typed. Favourites and recents that the
     server does not list (custom or offline) are shown too, with no owner.
+
+    The word "free" keeps only the free models (ids ending in ``:free``), the rest of the query
+    matched as usual; a fuzzy "free" alone would also find ids that merely have f, r, e, e in
+    that order. The rows then show their ``:free`` matched, and none offers the query as typed.
     """
     query = query.strip()
+    rest = free_query(query)
+    if rest is not None:
+        return _rank_free(models, rest, match, favourites, recents)
     owners: dict[str, str] = {}
     for model in models:
         owners.setdefault(model.id, model.owned_by)
@@ -290,3 +314,18 @@ def rank(
     if typed is not None and typed not in owners and typed not in favourite_set and typed not in recent_order:
         rows.append(Ranked(typed, "", TYPED))
     return rows
+
+
+def _rank_free(models: Sequence[ModelInfo], rest: str, match: MatchFunction, favourites: Sequence[str],
+               recents: Sequence[str]) -> list[Ranked]:
+    """``rank`` for a query with the word "free": the free models, matched on ``rest``; the
+    "free" at the end of each id is shown matched too."""
+    rows = rank([model for model in models if is_free(model.id)], rest, match,
+                [f for f in favourites if is_free(f)], [r for r in recents if is_free(r)])
+    return [replace(row, offsets=tuple(sorted({*row.offsets, *_free_offsets(row.id)})))
+            for row in rows if row.group != TYPED]
+
+
+def _free_offsets(model_id: str) -> range:
+    """Where "free" is in an id ending in ":free" (the colon left out)."""
+    return range(len(model_id) - len(FREE_SUFFIX) + 1, len(model_id))

@@ -1,8 +1,9 @@
 """ReplyAccumulator: folds the events of one answer into the reply they make.
 
 The one place that knows how a reply is put together: text, reasoning, tool calls (joined from
-their fragments), usage, web search sources and the server's timings, and how it ended. The chat pane feeds it while it streams; tests and
-the non-streamed path use it the same way, without a terminal.
+their fragments), usage, the fallback model that answered instead, web search sources and the
+server's timings, and how it ended. The chat pane feeds it while it streams; tests and the
+non-streamed path use it the same way, without a terminal.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from .events import (
     WEB_EVENTS,
     Completion,
     ContentDelta,
+    FallbackUsed,
     Finish,
     ReasoningDelta,
     ServerTimingsEvent,
@@ -37,6 +39,7 @@ class ReplyAccumulator:
         self._by_id: dict[str, dict[str, Any]] = {}
         self._by_index: dict[int, dict[str, Any]] = {}
         self.usage: Usage | None = None
+        self.fallback: FallbackUsed | None = None  # a fallback model answered instead
         self.end: Finish | StreamError | None = None  # None while the answer is still arriving
         self.sources: list[WebSource] = []  # numbered from 1 in this order
         self.web_search: WebSearch | None = None  # None: the request did not ask for a search
@@ -52,6 +55,8 @@ class ReplyAccumulator:
             self._tool_call(event)
         elif isinstance(event, UsageEvent):
             self.usage = event.usage
+        elif isinstance(event, FallbackUsed):
+            self.fallback = event
         elif isinstance(event, (Finish, StreamError)):
             self.end = event
         elif isinstance(event, WEB_EVENTS):

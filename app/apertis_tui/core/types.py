@@ -156,6 +156,51 @@ class ChatTools:
 
 
 # ---------------------------------------------------------------------------
+# Fallback models (Apertis)
+
+#: What the service accepts: at most this many fallback models, and a timeout (sent in ms)
+#: from FALLBACK_TIMEOUT_RANGE seconds.
+MAX_FALLBACK_MODELS = 5
+FALLBACK_TIMEOUT_RANGE = (5, 300)
+
+
+@dataclass(frozen=True)
+class FallbackSettings:
+    """Models the service tries, in order, when the one asked for fails or is slower than
+    ``timeout`` seconds (the default in ``[fallback]``, or a chat's own)."""
+
+    enabled: bool = True
+    models: tuple[str, ...] = ()
+    timeout: float = 30.0
+
+    def as_request(self) -> dict[str, Any]:
+        """The body fields; nothing when off or without models (the service's own default then)."""
+        if not self.enabled or not self.models:
+            return {}
+        return {"fallback_models": list(self.models), "fallback_timeout": round(self.timeout * 1000),
+                "fallback_enabled": True}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "models": list(self.models), "timeout": self.timeout}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "FallbackSettings | None":
+        """Tolerant, as stored with a chat: None when it is not a table; a value this version does
+        not understand falls back to its default."""
+        if not isinstance(data, dict):
+            return None
+        enabled, models, timeout = data.get("enabled"), data.get("models"), data.get("timeout")
+        low, high = FALLBACK_TIMEOUT_RANGE
+        ok_timeout = isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and low <= timeout <= high
+        return cls(
+            enabled=enabled if isinstance(enabled, bool) else True,
+            models=tuple(m for m in models if isinstance(m, str) and m.strip())[:MAX_FALLBACK_MODELS]
+            if isinstance(models, list) else (),
+            timeout=float(timeout) if ok_timeout else 30.0,
+        )
+
+
+# ---------------------------------------------------------------------------
 # Stored history
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -183,6 +228,7 @@ class Chat:
     current_id: int | None = None  # the leaf of the path shown and sent (None: no messages yet)
     tools: ChatTools = field(default_factory=ChatTools)
     web: bool = False  # its requests search the web (Apertis's ":web" models)
+    fallback: FallbackSettings | None = None  # this chat's own; None follows the settings' [fallback]
 
 
 @dataclass
@@ -211,6 +257,9 @@ class Message:
     sources: "tuple[WebSource, ...]" = ()  # what a web search found, numbered from 1 as shown
     web_search: "WebSearch | None" = None  # None: the request did not ask for a web search
     server_timings: "ServerTimings | None" = None  # the server's own figures (usage.latency_checkpoint)
+    # A fallback answered instead of the model asked for (``model`` is then the one that did):
+    # {"from": the model that failed, "reason": why, as the service said}; None otherwise.
+    fallback: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from ..core.settings.file import ConfigError, Settings, save_settings
 from ..core.settings.resolve import Connection, Resolved
 from ..core.session import Session, load_session, save_session
 from ..core.store import History
-from ..core.types import Chat, ChatParams, ChatTools
+from ..core.settings.validation import APERTIS_BASE_URLS
+from ..core.types import Chat, ChatParams, ChatTools, FallbackSettings
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
 from .signals import ChatChanged
@@ -60,6 +61,8 @@ class Startup:
     prompt: str | None = None  # PROMPT: sent at once in a new chat
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     session_path: Path | None = None  # where the open chats are remembered; None: not at all
+    # The service's two addresses: "Test connection" offers the other when one cannot be reached.
+    base_url_pair: tuple[str, str] = APERTIS_BASE_URLS
 
 
 class ApertisApp(App[None]):
@@ -253,16 +256,21 @@ class ApertisApp(App[None]):
         save_session(path, Session(ids, focused))
 
     def new_chat(self, model: str, *, title: str, system_prompt: str | None = None,
-                 params: ChatParams | None = None, tools: ChatTools | None = None, web: bool = False) -> Chat:
+                 params: ChatParams | None = None, tools: ChatTools | None = None,
+                 fallback: FallbackSettings | None = None, web: bool = False) -> Chat:
         """Store a new chat; its system prompt defaults to the settings' one."""
         if system_prompt is None:
             system_prompt = self.settings.system_prompt
         return self.store.create_chat(model, title=title, system_prompt=system_prompt,
-                                      params=params, tools=tools, web=web)
+                                      params=params, tools=tools, web=web, fallback=fallback)
 
     def params_for(self, chat: Chat) -> ChatParams:
         """The chat's own parameters where it has them, the settings' elsewhere."""
         return chat.params.merged_over(self.settings.params)
+
+    def fallback_for(self, chat: Chat) -> FallbackSettings:
+        """The chat's own fallback models where it has them, the settings' ``[fallback]`` else."""
+        return chat.fallback if chat.fallback is not None else self.settings.fallback
 
     # -- lifecycle -----------------------------------------------------------
 

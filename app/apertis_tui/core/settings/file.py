@@ -26,6 +26,11 @@ platformdirs picks the usual place elsewhere). Every key is optional::
     connect = 10.0
     read = 60.0
 
+    [fallback]                       # models the service tries when the one asked for fails
+    models = ["gpt-4o-mini"]         # up to 5, in order
+    timeout = 30                     # seconds, 5 to 300
+    enabled = true
+
 Keys and tables this module does not know are kept in ``Settings.extra`` (same nesting as
 the file) and written back by ``save_settings``. Saving is atomic (``atomic_write``), the
 file is mode 0600, and a file that does not load is never overwritten unless the caller
@@ -45,7 +50,8 @@ from typing import Any
 
 from .. import paths
 from ..atomic import atomic_write
-from ..types import PARAM_NAMES, ChatParams
+from ..types import PARAM_NAMES, ChatParams, FallbackSettings
+from .fallback import fallback_table, read_fallback_table
 from .validation import (
     DEFAULT_MODEL,
     DEFAULT_THEME,
@@ -80,6 +86,7 @@ class Settings:
     warn_below_usd: float | None = None  # the balance under which the status line warns; None: never
     web_results_count: int = DEFAULT_WEB_RESULTS  # a web search's results (Apertis)
     web_content_length: str = DEFAULT_WEB_CONTENT_LENGTH  # and how much of each it reads
+    fallback: FallbackSettings = field(default_factory=FallbackSettings)  # [fallback]: for every chat
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -252,6 +259,14 @@ def _from_document(data: dict[str, Any], path: Path, text: str) -> Settings:
         if not extra["timeouts"]:
             del extra["timeouts"]
 
+    if "fallback" in data:
+        settings.fallback, key, problem = read_fallback_table(data["fallback"])
+        check("fallback" if key else None, key or "fallback", problem)
+        for key in ("models", "timeout", "enabled"):
+            extra["fallback"].pop(key, None)
+        if not extra["fallback"]:
+            del extra["fallback"]
+
     settings.extra = extra
     return settings
 
@@ -273,7 +288,7 @@ def _to_document(settings: Settings) -> dict[str, Any]:
     doc["web_results_count"] = settings.web_results_count
     doc["web_content_length"] = settings.web_content_length
     for key, value in extra.items():
-        if key not in ("params", "timeouts") and key not in doc:
+        if key not in ("params", "timeouts", "fallback") and key not in doc:
             doc[key] = value
     params = settings.params.as_dict()
     if "stop" in params:
@@ -288,6 +303,9 @@ def _to_document(settings: Settings) -> dict[str, Any]:
         "connect": settings.connect_timeout,
         "read": settings.read_timeout,
     }
+    own = fallback_table(settings.fallback) if settings.fallback != FallbackSettings() else {}
+    if own or extra.get("fallback"):
+        doc["fallback"] = {**extra.get("fallback", {}), **own}
     return doc
 
 

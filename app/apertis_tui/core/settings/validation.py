@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_BASE_URL = "https://api.stima.tech/v1"
+#: The service's two addresses (the seed's, and the one its current docs use): one service.
+APERTIS_BASE_URLS = (DEFAULT_BASE_URL, "https://api.apertis.ai/v1")
 DEFAULT_MODEL = "gpt-4o-mini"
 DEFAULT_THEME = "textual-dark"
 
@@ -98,6 +100,13 @@ def validate_usd(value: Any, label: str = "amount") -> str | None:
     if not _is_number(value) or value < 0:
         return f"{label} must be an amount in US dollars, 0 or more (such as 1.5)"
     return None
+
+
+def other_base_url(url: str, pair: tuple[str, str] = APERTIS_BASE_URLS) -> str | None:
+    """The other address of the same service when ``url`` is one of ``pair``, else None."""
+    first, second = (normalize_base_url(u) for u in pair)
+    url = normalize_base_url(url)
+    return second if url == first else first if url == second else None
 
 
 def validate_user_agent(value: Any, label: str = "user_agent") -> str | None:

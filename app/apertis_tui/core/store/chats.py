@@ -7,7 +7,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..text import clean
-from ..types import Chat, ChatParams, ChatTools
+from ..types import Chat, ChatParams, ChatTools, FallbackSettings
 from .opening import HistoryFile, now_iso
 
 if TYPE_CHECKING:
@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 CHAT_COLUMNS = "id, title, model, system_prompt, params, archived, created_at, updated_at, current_id, tools"
 CHAT_COLUMNS += ", web"  # (m011)
+CHAT_COLUMNS += ", fallback"  # (m012)
 _UNSET: Any = object()  # "not given", where None is a meaningful value
 
 
@@ -33,6 +34,7 @@ def chat_from_row(row: sqlite3.Row) -> Chat:
         current_id=row["current_id"],
         tools=ChatTools.from_dict(json.loads(row["tools"])) if row["tools"] else ChatTools(),
         web=bool(row["web"]),
+        fallback=FallbackSettings.from_dict(json.loads(row["fallback"])) if row["fallback"] else None,
     )
 
 
@@ -68,6 +70,7 @@ class Chats(HistoryFile):
         params: ChatParams | None = None,
         tools: ChatTools | None = None,
         web: bool = False,
+        fallback: FallbackSettings | None = None,
     ) -> Chat:
         now = now_iso()
         params_json = json.dumps((params or ChatParams()).as_dict())
@@ -81,6 +84,8 @@ class Chats(HistoryFile):
             chat_id = int(cursor.lastrowid)
             if web:
                 conn.execute("UPDATE chats SET web = 1 WHERE id = ?", (chat_id,))
+            if fallback is not None:
+                conn.execute("UPDATE chats SET fallback = ? WHERE id = ?", (json.dumps(fallback.as_dict()), chat_id))
         chat = self.get_chat(chat_id)
         assert chat is not None
         return chat
@@ -164,6 +169,7 @@ class Chats(HistoryFile):
         archived: bool | None = None,
         tools: ChatTools | None = None,
         web: bool | None = None,
+        fallback: FallbackSettings | None = _UNSET,
     ) -> Chat | None:
         """Change only the given settings; returns the chat (None if it does not exist).
 
@@ -181,6 +187,8 @@ class Chats(HistoryFile):
             changes["updated_at"] = now_iso()
         if tools is not None:  # (not activity: the chat keeps its place in the history list)
             changes["tools"] = json.dumps(tools.as_dict()) if tools.as_dict() else None
+        if fallback is not _UNSET:  # None: follow the settings' [fallback] again
+            changes["fallback"] = json.dumps(fallback.as_dict()) if fallback is not None else None
         if archived is not None:
             changes["archived"] = int(archived)
         if web is not None:  # (not activity either)

@@ -115,6 +115,13 @@ def _sources_markdown(message: Message) -> list[str]:
     return out
 
 
+def _fallback_text(fallback: dict[str, str]) -> str:
+    """A fallback's facts: the model that failed and why (the message's model answered)."""
+    failed = fallback.get("from") or "the model asked for"
+    reason = fallback.get("reason")
+    return f"fallback: {failed} failed" + (f" ({reason})" if reason else "")
+
+
 def _fence(text: str, info: str = "") -> str:
     """A fenced block that the text inside cannot close early."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
@@ -192,6 +199,8 @@ def _message_markdown(message: Message, heading: str, *, after: str) -> list[str
     meta = [message.role]
     if message.model and message.role != "tool":
         meta.append(f"model {message.model}")
+    if message.fallback:
+        meta.append(_fallback_text(message.fallback))
     if message.role == "tool" and message.duration_ms is not None:
         meta.append(f"{message.duration_ms} ms")
     meta.append(message.created_at)
@@ -259,6 +268,7 @@ def _message_record(message: Message) -> dict[str, Any]:
         "sources": [source.as_dict() for source in message.sources],
         "web_search": message.web_search.as_dict() if message.web_search is not None else None,
         "server_timings": message.server_timings.as_dict() if message.server_timings is not None else None,
+        "fallback": message.fallback,  # {"from", "reason"} when a fallback model wrote it
     }
 
 

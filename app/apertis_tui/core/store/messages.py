@@ -13,7 +13,7 @@ import os
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from ..text import clean
+from ..text import clean, one_line
 from ..types import Message
 from .opening import HistoryFile, StoreError, now_iso
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MESSAGE_COLUMNS = (
     "id, chat_id, role, content, reasoning, model, status, error, created_at, finished_at, "
     "prompt_tokens, completion_tokens, ttft_ms, duration_ms, tool_calls, parent_id, depth, tool_call_id, "
-    "cost_usd, cost_group, cost_replies"
+    "cost_usd, cost_group, cost_replies, fallback"
 )
 MESSAGE_COLUMNS += ", sources, web_search, server_timings"  # (m011: a web search's sources, the server's timings)
 #: "Below the chat's current leaf": where a message goes when no parent is named.
@@ -34,6 +34,7 @@ def message_from_row(row: sqlite3.Row) -> Message:
     # Cleaned again on the way out, as chats are: the file may hold text from elsewhere.
     data = dict(row)
     data["tool_calls"] = json.loads(data["tool_calls"]) if data["tool_calls"] else None
+    data["fallback"] = _fallback_record(data["fallback"])
     for column in ("content", "reasoning", "error", "model"):
         if data[column]:
             data[column] = clean(data[column])
@@ -68,6 +69,24 @@ def web_columns(sources: "list[WebSource] | tuple[WebSource, ...] | None", web_s
         json.dumps(web_search.as_dict()) if web_search is not None else None,
         json.dumps(server_timings.as_dict()) if server_timings is not None else None,
     )
+
+
+def _fallback_record(stored: str | None) -> dict[str, str] | None:
+    """A reply's fallback facts as read back: cleaned text, anything else left out."""
+    try:
+        record = json.loads(stored) if stored else None
+    except ValueError:
+        return None
+    if not isinstance(record, dict):
+        return None
+    return {key: one_line(record[key], 300) for key in ("from", "reason") if isinstance(record.get(key), str)}
+
+
+def _served_by(conn: sqlite3.Connection, message_id: int, model: str | None, fallback: dict[str, str] | None) -> None:
+    """A fallback model wrote this reply: record it (``model``) and which failed and why."""
+    if model is not None or fallback is not None:
+        conn.execute("UPDATE messages SET model = coalesce(?, model), fallback = ? WHERE id = ?",
+                     (model, json.dumps(fallback) if fallback is not None else None, message_id))
 
 
 class Messages(HistoryFile):
@@ -143,9 +162,12 @@ class Messages(HistoryFile):
         assert message is not None
         return message
 
-    def flush_partial(self, message_id: int, content: str, reasoning: str = "") -> None:
-        """Save the text so far (committed: survives kill -9). No-op if the message is gone."""
+    def flush_partial(self, message_id: int, content: str, reasoning: str = "", *, model: str | None = None,
+                      fallback: dict[str, str] | None = None) -> None:
+        """Save the text so far (committed: survives kill -9). No-op if the message is gone.
+        ``model`` and ``fallback``: as for ``finish_message``."""
         with self._write() as conn:
+            _served_by(conn, message_id, model, fallback)
             conn.execute(
                 "UPDATE messages SET content = ?, reasoning = ? WHERE id = ?",
                 (content, reasoning, message_id),
@@ -167,12 +189,17 @@ class Messages(HistoryFile):
         sources: "list[WebSource] | tuple[WebSource, ...] | None" = None,
         web_search: WebSearch | None = None,
         server_timings: ServerTimings | None = None,
+        model: str | None = None,
+        fallback: dict[str, str] | None = None,
     ) -> Message | None:
-        """The final state of a reply. None if the message is gone (its chat was deleted)."""
+        """The final state of a reply. None if the message is gone (its chat was deleted).
+        ``model``: the model that really wrote it, when a fallback (``fallback``: which model
+        failed and why) answered instead of the one asked for."""
         with self._write() as conn:
             if sources or web_search is not None or server_timings is not None:
                 conn.execute("UPDATE messages SET sources = ?, web_search = ?, server_timings = ? WHERE id = ?",
                              (*web_columns(sources, web_search, server_timings), message_id))
+            _served_by(conn, message_id, model, fallback)
             conn.execute(
                 "UPDATE messages SET content = ?, reasoning = ?, status = ?, error = ?, "
                 "finished_at = ?, prompt_tokens = ?, completion_tokens = ?, ttft_ms = ?, "

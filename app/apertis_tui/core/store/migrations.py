@@ -305,6 +305,15 @@ def m011_web_search(db: "sqlite_utils.Database") -> None:
         db.execute(statement)
 
 
+@migration
+def m012_fallback(db: "sqlite_utils.Database") -> None:
+    # A chat's own fallback models, timeout and switch as JSON (NULL follows the settings'
+    # [fallback]); on a reply a fallback wrote, which model failed and why (JSON), its
+    # ``model`` being the one that answered.
+    db.execute("ALTER TABLE chats ADD COLUMN fallback TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN fallback TEXT")
+
+
 # The names the database records; the released ones are pinned in tests/test_migrate.py.
 MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

@@ -21,7 +21,7 @@ WITH RECURSIVE up(id, parent_id, depth) AS (
 )
 """
 _COPIED = ("role, content, reasoning, model, status, error, created_at, finished_at, prompt_tokens, "
-           "completion_tokens, ttft_ms, duration_ms, tool_calls, tool_call_id")
+           "completion_tokens, ttft_ms, duration_ms, tool_calls, tool_call_id, fallback")
 _COPIED += ", sources, web_search, server_timings"  # (m011)
 
 
@@ -112,8 +112,8 @@ class Tree(HistoryFile):
 
     def fork_chat(self, chat_id: int, message_id: int, title: str) -> Chat:
         """A new chat holding the path up to and including ``message_id`` (copies; the
-        original is untouched), with the same model, system prompt, parameters, tool settings and
-        web search switch."""
+        original is untouched), with the same model, system prompt, parameters, tool and fallback
+        settings and web search switch."""
         source = self.get_chat(chat_id)  # type: ignore[attr-defined]
         ids = self.path_ids(message_id)
         if source is None or not ids:
@@ -121,8 +121,8 @@ class Tree(HistoryFile):
         now = now_iso()
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT INTO chats (title, model, system_prompt, params, archived, created_at, updated_at, tools) "
-                "SELECT ?, model, system_prompt, params, 0, ?, ?, tools FROM chats WHERE id = ?",
+                "INSERT INTO chats (title, model, system_prompt, params, archived, created_at, updated_at, tools, fallback) "
+                "SELECT ?, model, system_prompt, params, 0, ?, ?, tools, fallback FROM chats WHERE id = ?",
                 (title, now, now, chat_id))
             fork_id = int(cursor.lastrowid)
             conn.execute("UPDATE chats SET web = (SELECT web FROM chats WHERE id = ?) WHERE id = ?", (chat_id, fork_id))

@@ -1,7 +1,8 @@
-"""Per-chat settings (f9): this chat's system prompt, sampling parameters and web search switch.
+"""Per-chat settings (f9): this chat's system prompt, sampling parameters, web search switch and fallback models.
 
 A parameter left empty follows the settings' default (shown as the placeholder); one that is set
-is stored with the chat, sent with its next requests and shown in its title bar.
+is stored with the chat, sent with its next requests and shown in its title bar. The fallback
+rows show what the chat uses; saved the same as the defaults (f2), the chat follows those.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..titles import chat_title
 from ..widgets.text_inputs import TextEditor
 from ...core.text import clean
 from ...core.types import PARAM_NAMES, ChatParams
+from ..widgets.fallback_fields import FallbackFields
 from ..widgets.param_fields import FieldRow, ParamFields
 from .confirm import ConfirmDialog
 from .dialog import Dialog, dialog_styles
@@ -80,6 +82,9 @@ class ChatSettingsDialog(Dialog[bool]):
             yield ParamFields(self.pane.own_params, defaults=default_texts(self.settings), id="chat-params")
             yield FieldRow("Web search", Switch(self.pane.web_on, id="chat-web"), name="web",
                            hint=WEB_HINT)
+            own = self.pane.chat_fallback
+            yield FallbackFields(own if own is not None else self.settings.fallback, model=self.pane.model,
+                                 id="chat-fallback")
             with Horizontal(id="chat-settings-buttons"):
                 yield Button("Save", variant="primary", id="chat-settings-save")
                 yield Button("Use defaults", id="chat-settings-defaults")
@@ -94,7 +99,7 @@ class ChatSettingsDialog(Dialog[bool]):
 
     def snapshot(self) -> tuple:
         return (self.query_one("#chat-system-prompt", TextArea).text, self.query_one(ParamFields).snapshot(),
-                self.query_one("#chat-web", Switch).value)
+                self.query_one("#chat-web", Switch).value, self.query_one(FallbackFields).snapshot())
 
     def _web_problem(self) -> str | None:
         """A free model cannot search the web: said beside the switch as soon as it is on."""
@@ -130,23 +135,29 @@ class ChatSettingsDialog(Dialog[bool]):
             self.query_one(ParamFields).clear()
             self.query_one("#chat-system-prompt", TextArea).text = self.settings.system_prompt or ""
             self.query_one("#chat-web", Switch).value = False
+            self.query_one(FallbackFields).fill(self.settings.fallback)
         else:
             self.action_leave()
 
     def action_save(self) -> None:
         prompt, params, problems = self.read()
         self.query_one(ParamFields).check()
+        fallback, fallback_problems = self.query_one(FallbackFields).read()
+        problems.update(fallback_problems)
+        self.query_one(FallbackFields).check()
         if problems:
             field, problem = next(iter(problems.items()))
             self.notify(f"Not saved: {problem.rstrip('.')}.", title="Chat settings", severity="error", timeout=8,
                         markup=False)
-            target = {"stop": "#param-stop-0", "web": "#chat-web"}.get(field, f"#param-{field}")
+            target = {"stop": "#param-stop-0", "web": "#chat-web", "fallback_timeout": "#fallback-timeout"}.get(field, f"#param-{field}")
             self.query_one(target).focus()
             return
         self.pane.set_chat_settings(prompt, params)
         web = self.query_one("#chat-web", Switch).value
         if web != self.pane.web_on:
             self.pane.set_web_search(web)
+        # The same as the defaults: follow them (a later change of the defaults applies here too).
+        self.pane.set_chat_fallback(None if fallback == self.settings.fallback else fallback)
         self.dismiss(True)
 
     def action_leave(self) -> None:

@@ -46,6 +46,7 @@ class ComparePicker(ModelPicker, inherit_bindings=False):
     view stays ticked, counted in the title and named in the status line."""
 
     filter_class = TickingFilter
+    limit = MAX_COMPARED  # the most that can be ticked (the fallback picker ticks fewer)
     # The picker's keys but ctrl+g (regenerate with one model); Screen's own (tab, copy) are
     # listed again because inherit_bindings=False drops every inherited binding.
     BINDINGS = [*Screen.BINDINGS,
@@ -53,7 +54,7 @@ class ComparePicker(ModelPicker, inherit_bindings=False):
 
     def __init__(self, current: str, ticked: Iterable[str] = (), *, prefs_path: Path | None = None,
                  cache_folder: Path | None = None) -> None:
-        self.ticked: list[str] = list(dict.fromkeys(ticked))[:MAX_COMPARED]
+        self.ticked: list[str] = list(dict.fromkeys(ticked))[: self.limit]
         super().__init__(current, prefs_path=prefs_path, cache_folder=cache_folder)
 
     def _title(self) -> Text:
@@ -89,15 +90,17 @@ class ComparePicker(ModelPicker, inherit_bindings=False):
             return
         if row.id in self.ticked:
             self.ticked.remove(row.id)
-        elif len(self.ticked) >= MAX_COMPARED:
-            self.notify(f"{MAX_COMPARED} models are ticked, the most a prompt can go to: untick one first.",
-                        severity="warning")
+        elif len(self.ticked) >= self.limit:
+            self.notify(self._full(), severity="warning")
             return
         else:
             self.ticked.append(row.id)
         self.row_list.set_ticks(self.ticked)
         self.query_one("#picker-title", Static).update(self._title())
         self._show_status()
+
+    def _full(self) -> str:
+        return f"{MAX_COMPARED} models are ticked, the most a prompt can go to: untick one first."
 
     def _enter(self) -> None:
         if len(self.ticked) == 1:

@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static, Switch, TextArea
@@ -30,10 +29,10 @@ from textual.widgets.option_list import Option
 from ..paths import stylesheets
 from ..widgets.key_bar import KeyBar
 from ..widgets.text_inputs import TextInput, TextEditor
-from ...core.api import ApertisClient
 from ...core.settings.file import ConfigError, Settings, load_settings, save_settings
 from ...core.settings.resolve import Connection, resolve_api_key
 from ...core.settings.validation import (
+    APERTIS_BASE_URLS,
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     normalize_base_url,
@@ -42,10 +41,11 @@ from ...core.settings.validation import (
 )
 from ..form_text import parse_timeout_text, parse_usd_text, timeout_text, usd_text
 from ...core.text import clean, one_line
-from ...core.types import ApiError
+from ..widgets.fallback_fields import FallbackFields
 from ..widgets.param_fields import FieldRow, ParamFields
 from ..widgets.web_fields import WEB_FIELDS, WebSearchFields
 from .confirm import ConfirmDialog
+from .connection_test import ConnectionTest
 
 try:  # the model picker is optional: without it the default model is a plain field
     from .model_picker import ModelPicker
@@ -87,7 +87,7 @@ def file_problem(path: Path) -> ConfigError | None:
     return None
 
 
-class SettingsScreen(Screen[bool]):
+class SettingsScreen(ConnectionTest, Screen[bool]):
     """Dismisses with True when the settings were saved, False when left without saving."""
 
     CSS_PATH = stylesheets("settings")
@@ -135,9 +135,13 @@ class SettingsScreen(Screen[bool]):
             yield FieldRow("API key", TextInput(self._key_text, password=True, placeholder="not set", id="api_key",
                                             compact=True, classes="field-input"),
                            name="api_key", hint=self._key_hint())
-            yield FieldRow("Base URL", TextInput(self._base_url_text, placeholder=DEFAULT_BASE_URL, id="base_url",
-                                             compact=True, classes="field-input"),
-                           name="base_url", hint=self._base_url_hint())
+            base_url_field = Vertical(
+                TextInput(self._base_url_text, placeholder=DEFAULT_BASE_URL, id="base_url", compact=True),
+                # Both addresses of the service, under the field (the note beside it has other work).
+                Static(Text(f"default: {APERTIS_BASE_URLS[0]}\nor, the same: {APERTIS_BASE_URLS[1]}"),
+                       id="base-url-help", classes="field-help"),
+                classes="field-input field-stack")
+            yield FieldRow("Base URL", base_url_field, name="base_url", hint=self._base_url_hint())
             for name, value, default in (("connect_timeout", settings.connect_timeout, DEFAULTS.connect_timeout),
                                          ("read_timeout", settings.read_timeout, DEFAULTS.read_timeout)):
                 yield FieldRow(TIMEOUT_LABELS[name],
@@ -166,6 +170,8 @@ class SettingsScreen(Screen[bool]):
 
             yield Static("Web search (Apertis)", classes="settings-section")
             yield WebSearchFields(settings.web_results_count, settings.web_content_length, id="web-search")
+            yield Static("Fallback models (Apertis): for every chat without its own (f9)", classes="settings-section")
+            yield FallbackFields(settings.fallback, model=settings.default_model, id="fallback")
 
             yield Static("Look", classes="settings-section")
             themes = list(app.available_themes)
@@ -233,6 +239,7 @@ class SettingsScreen(Screen[bool]):
             self._theme(),
             self._value("warn_below_usd"),
             self.query_one(WebSearchFields).snapshot(),
+            self.query_one(FallbackFields).snapshot(),
         )
 
     @property
@@ -274,6 +281,8 @@ class SettingsScreen(Screen[bool]):
             problems["warn_below_usd"] = problem
         web_results, web_length, web_problems = self.query_one(WebSearchFields).read()
         problems.update(web_problems)
+        fallback, fallback_problems = self.query_one(FallbackFields).read()
+        problems.update(fallback_problems)
         base_text = self._value("base_url").strip()
         prompt = clean(self.query_one("#system_prompt", TextArea).text)
         settings = replace(
@@ -290,6 +299,7 @@ class SettingsScreen(Screen[bool]):
             warn_below_usd=warn_below,
             web_results_count=web_results,
             web_content_length=web_length,
+            fallback=fallback,
             extra=copy.deepcopy(app.settings.extra),
         )
         connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
@@ -365,7 +375,7 @@ class SettingsScreen(Screen[bool]):
         if problems:
             field, problem = next(iter(problems.items()))
             self.notify(f"Not saved: {problem}.", title="Settings", severity="error", timeout=8, markup=False)
-            target = {"stop": "param-stop-0"}.get(field, field if field in TIMEOUT_LABELS or field in
+            target = {"stop": "param-stop-0", "fallback_timeout": "fallback-timeout"}.get(field, field if field in TIMEOUT_LABELS or field in
                                                    ("api_key", "base_url", "warn_below_usd", *WEB_FIELDS) else f"param-{field}")
             self.query_one(f"#{target}").focus()
             return
@@ -400,31 +410,6 @@ class SettingsScreen(Screen[bool]):
                         "comes first.")
         self.notify(message, title="Settings", timeout=8, markup=False)
         self.dismiss(True)
-
-    # -- test connection -----------------------------------------------------
-
-    def action_test_connection(self) -> None:
-        key, _, base_url, connect, read, problems = self._connection()
-        row = self.query_one("#row-test", FieldRow)
-        if problems:
-            row.show(f"Fix this first: {next(iter(problems.values()))}.")
-            return
-        row.say(f"Asking {base_url}/models …", "-busy")
-        self._test(base_url, key, connect, read)
-
-    @work(exclusive=True, group="settings-test", exit_on_error=False)
-    async def _test(self, base_url: str, key: str | None, connect: float, read: float) -> None:
-        row = self.query_one("#row-test", FieldRow)
-        user_agent = self.tui.connection.user_agent.value
-        client = ApertisClient(base_url, key, connect_timeout=connect, read_timeout=read, user_agent=user_agent)
-        try:
-            models = await client.list_models()
-        except ApiError as error:
-            row.say(error.sentence, "-error")
-        else:
-            row.say(f"OK — {len(models)} model{'s' if len(models) != 1 else ''}", "-ok")
-        finally:
-            await client.aclose()
 
     # -- model picker --------------------------------------------------------
 

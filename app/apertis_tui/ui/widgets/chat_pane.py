@@ -28,7 +28,7 @@ from ...core import logs
 from ...core.store import StoreError
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
-from ...core.types import ApiError, Chat, ChatParams, ChatTools, Comparison
+from ...core.types import ApiError, Chat, ChatParams, ChatTools, Comparison, FallbackSettings
 from ..signals import follow_app_signals
 from ..startup import PromptSlot
 from ..titles import chat_title
@@ -113,6 +113,7 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
         self._pending_params = ChatParams()
         self._pending_tools = ChatTools()
         self._pending_web = False
+        self._pending_fallback: FallbackSettings | None = None
         self.comparing: tuple[str, ...] = ()  # the models a prompt goes to at once (see set_comparing)
         self.comparison: Comparison | None = None  # the open one: answered, not picked yet
 
@@ -293,6 +294,18 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
             self.chat = self.tui.store.update_chat(self.chat.id, tools=tools) or self.chat
         self.refresh_title()
 
+    @property
+    def chat_fallback(self) -> FallbackSettings | None:
+        """This chat's own fallback models (None: the settings' ``[fallback]``)."""
+        return self.chat.fallback if self.chat is not None else self._pending_fallback
+
+    def set_chat_fallback(self, fallback: FallbackSettings | None) -> None:
+        if self.chat is None:
+            self._pending_fallback = fallback
+        else:
+            self.chat = self.tui.store.update_chat(self.chat.id, fallback=fallback) or self.chat
+        self.refresh_title()
+
     def own_settings_summary(self) -> str:
         """What this chat sets differently from the defaults, for the title bar."""
         parts = [f"{name}={value}" for name, value in self.own_params.as_dict().items()
@@ -306,6 +319,9 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
             parts.append(f"tool_choice={tools.choice}")
         if self.web_on:
             parts.append("web search")
+        own = self.chat_fallback
+        if own is not None and own != self.tui.settings.fallback:
+            parts.append("own fallback" if own.enabled and own.models else "fallback off")
         return ", ".join(parts)
 
     # -- state ---------------------------------------------------------------
@@ -368,7 +384,8 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
             if self.chat is None:
                 self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
                                               system_prompt=self._pending_system_prompt, params=self._pending_params,
-                                              tools=self._pending_tools, web=self._pending_web)
+                                              tools=self._pending_tools, web=self._pending_web,
+                                              fallback=self._pending_fallback)
                 self.refresh_title()
             parent = edited.parent_id if edited is not None else self.leaf_id
             message = store.add_message(self.chat.id, "user", text, parent_id=parent)
@@ -438,7 +455,7 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
         """Stream one answer below ``parent_id``, saving it as it comes; the stored result
         (None when it could not even be started). In a comparison, ``cell`` shows it and
         ``started`` is its saver and row, made before any answer of the comparison starts."""
-        from ...core.events import WEB_EVENTS, ContentDelta, Finish, ReasoningDelta, StreamError, UsageEvent
+        from ...core.events import WEB_EVENTS, ContentDelta, FallbackUsed, Finish, ReasoningDelta, StreamError, UsageEvent
         from ...core.reply import ReplyAccumulator
         from .reply_saver import ReplySaver  # (here: nothing of it is needed for the first frame)
 
@@ -472,9 +489,12 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
         global _streams
         _streams += 1
         metered = app.spend.started(message.id, model)  # what it costs is measured across it (ui/spend.py)
+        # A comparison measures the very models it names: no fallback answers in their place.
+        fallback = app.fallback_for(chat) if cell is None else None
         try:
             async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream,
-                                               tools=tools, tool_choice=tool_choice, web=self.web_options()):
+                                               tools=tools, tool_choice=tool_choice, web=self.web_options(),
+                                               fallback=fallback):
                 reply.feed(event)
                 if isinstance(event, ContentDelta):
                     view.append(content=event.text)
@@ -484,6 +504,10 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
                     stats.token()
                 elif isinstance(event, UsageEvent):
                     stats.usage = event.usage
+                elif isinstance(event, FallbackUsed):
+                    view.served_by(event)
+                    saver.served_by(reply)
+                    stats.model = event.actual or stats.model
                 elif isinstance(event, WEB_EVENTS):
                     self.web_event(event, reply, view, stats, header)
                 now = time.monotonic()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import TYPE_CHECKING
 
 from rich.panel import Panel
 from rich.style import Style
@@ -20,6 +21,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
 
+from ...core.text import one_line
 from ...core.timefmt import message_time
 from ...core.types import Message, MessageStatus
 from ..render import RenderedBlocks, render_to_strips, text_strips
@@ -28,6 +30,9 @@ from ..textual_internals import LayoutOnce
 
 from ..pacing import (CATCH_UP_BUDGET, CATCH_UP_FRAME, COLUMN_REDRAWS, END_MARGIN, MAX_FRAME, MIN_FRAME,
                       RENDER_BUDGET)
+
+if TYPE_CHECKING:
+    from ...core.events import FallbackUsed
 
 
 _STATUS_NOTES: dict[str, str] = {
@@ -207,6 +212,12 @@ class MessageView(LayoutOnce, Widget):
         self.message = dataclasses.replace(self.message, sources=sources)
         self._invalidate()
 
+    def served_by(self, served: "FallbackUsed") -> None:
+        """A fallback model is writing this answer: label it with that model, and which one failed."""
+        self.message = dataclasses.replace(self.message, model=served.actual or self.message.model,
+                                           fallback=served.record())
+        self._invalidate(now=self.is_mounted)
+
     def set_versions(self, versions: tuple[int, int] | None) -> None:
         if versions != self.versions:
             self.versions = versions
@@ -363,6 +374,11 @@ class MessageView(LayoutOnce, Widget):
         if self.versions is not None:
             label.append(f"  ‹ {self.versions[0]}/{self.versions[1]} ›",
                          style=self.get_component_rich_style("message--versions"))
+        if msg.role == "assistant" and msg.fallback is not None:  # who failed and why (cleaned server text)
+            failed = one_line(msg.fallback.get("from") or "the model asked for", 60)
+            reason = one_line(msg.fallback.get("reason") or "", 80)
+            label.append(f"  fallback for {failed}" + (f": {reason}" if reason else ""),
+                         style=self.get_component_rich_style("message--meta"))
         meta = [message_time(msg.created_at)]
         if self.streaming:
             meta.append("searching the web…" if self.searching and not self.body.size and not self.reasoning.size

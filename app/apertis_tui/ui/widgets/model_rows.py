@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ...core.models import EXACT, TYPED, Ranked
+from ...core.models import EXACT, TYPED, Ranked, is_free
 from ..textual_internals import update_scroll_bars
 
 OWNER_WIDTH = 16
@@ -34,6 +34,7 @@ class ModelRows(ScrollView, can_focus=False):
         "model-rows--star",
         "model-rows--tick",
         "model-rows--tag",
+        "model-rows--free",
         "model-rows--typed",
         "model-rows--rule",
     }
@@ -153,10 +154,12 @@ class ModelRows(ScrollView, can_focus=False):
         owner = row.owner[:OWNER_WIDTH]
         spans.append(Span(len(text), len(text) + len(owner), style("model-rows--owner")))
         text += f"{owner:<{OWNER_WIDTH}}"
-        tags = " ".join(tag for tag, on in (("current", row.id == self.current), ("recent", row.recent)) if on)
-        if tags:
-            spans.append(Span(len(text) + 1, len(text) + 1 + len(tags), style("model-rows--tag")))
-            text += f" {tags}"
+        for tag, on, component in (("free", is_free(row.id), "model-rows--free"),
+                                   ("current", row.id == self.current, "model-rows--tag"),
+                                   ("recent", row.recent, "model-rows--tag")):
+            if on:
+                spans.append(Span(len(text) + 1, len(text) + 1 + len(tag), style(component)))
+                text += f" {tag}"
         return Content(text, spans)
 
     def render_line(self, y: int) -> Strip:

@@ -40,10 +40,19 @@ class ReplySaver:
         if now - self._last_flush < FLUSH_EVERY or self.message is None:
             return
         self._last_flush = now
+        served = reply.fallback  # known from the first byte: kept even if the app dies mid-answer
         try:
-            self._app.store.flush_partial(self.message.id, reply.content, reply.reasoning)
+            self._app.store.flush_partial(self.message.id, reply.content, reply.reasoning,
+                                          model=served.actual if served is not None else None,
+                                          fallback=served.record() if served is not None else None)
         except StoreError as error:
             self._say(error, "The answer goes on, but is not being saved.")
+
+    def served_by(self, reply: "ReplyAccumulator") -> None:
+        """A fallback model answers (``reply.fallback``): into the row at once, not at the next
+        flush, which a stalled answer may never reach."""
+        self._last_flush = float("-inf")
+        self.flush(reply, time.monotonic())
 
     def finish(self, reply: "ReplyAccumulator", status: MessageStatus, stats: "StreamStats",
                duration: float) -> Message:
@@ -51,6 +60,9 @@ class ReplySaver:
         assert self.message is not None
         error = reply.error.sentence if reply.error else None
         usage = stats.usage
+        served = reply.fallback  # a fallback answered: its model is the one that wrote this
+        model = served.actual if served is not None else None
+        fallback = served.record() if served is not None else None
         try:
             final = self._app.store.finish_message(
                 self.message.id,
@@ -66,6 +78,8 @@ class ReplySaver:
                 sources=reply.sources,
                 web_search=reply.web_search,
                 server_timings=reply.server_timings,
+                model=model,
+                fallback=fallback,
             )
         except StoreError as problem:
             self._say(problem, "This answer is shown but was not saved.")
@@ -73,7 +87,8 @@ class ReplySaver:
         return final or dataclasses.replace(self.message, content=reply.content, reasoning=reply.reasoning,
                                             status=status, error=error, finished_at=now_iso(),
                                             sources=tuple(reply.sources), web_search=reply.web_search,
-                                            server_timings=reply.server_timings)
+                                            server_timings=reply.server_timings,
+                                            model=model or self.message.model, fallback=fallback)
 
     def _say(self, error: StoreError, consequence: str) -> None:
         if self._unsaved is None:
