@@ -59,6 +59,7 @@ class Startup:
     prompt: str | None = None  # PROMPT: sent at once in a new chat
     env: Mapping[str, str] = field(default_factory=lambda: os.environ)
     session_path: Path | None = None  # where the open chats are remembered; None: not at all
+    cwd: Path = field(default_factory=Path.cwd)  # where an attachment's relative path starts
 
 
 class ApertisApp(App[None]):

@@ -23,6 +23,11 @@ platformdirs picks the usual place elsewhere). Every key is optional::
     connect = 10.0
     read = 60.0
 
+    [attachments]                    # files attached to a prompt (core.attachments)
+    image_max_side = 2048            # pixels on an image's long side; larger ones are scaled down
+    image_max_mb = 4                 # MB (MiB) an image may take; larger ones are re-encoded
+    text_max_kb = 200                # KB (KiB) of text a file, or a folder in all, may send
+
 Keys and tables this module does not know are kept in ``Settings.extra`` (same nesting as
 the file) and written back by ``save_settings``. Saving is atomic (``atomic_write``), the
 file is mode 0600, and a file that does not load is never overwritten unless the caller
@@ -42,12 +47,15 @@ from typing import Any
 
 from .. import paths
 from ..atomic import atomic_write
+from ..attachments.model import AttachmentLimits
 from ..types import PARAM_NAMES, ChatParams
 from .validation import (
+    ATTACHMENT_RANGES,
     DEFAULT_MODEL,
     DEFAULT_THEME,
     normalize_base_url,
     normalize_param,
+    validate_attachment_limit,
     validate_base_url,
     validate_param,
     validate_timeout,
@@ -69,6 +77,7 @@ class Settings:
     read_timeout: float = 60.0
     theme: str = DEFAULT_THEME
     user_agent: str | None = None  # None: the app's own name and version
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -229,6 +238,19 @@ def _from_document(data: dict[str, Any], path: Path, text: str) -> Settings:
         if not extra["timeouts"]:
             del extra["timeouts"]
 
+    if "attachments" in data:
+        table = data["attachments"]
+        check(None, "attachments", None if isinstance(table, dict) else "attachments must be a table ([attachments])")
+        limits = {}
+        for name in ATTACHMENT_RANGES:
+            if name in table:
+                value = extra["attachments"].pop(name)
+                check("attachments", name, validate_attachment_limit(name, value, label=f"attachments.{name}"))
+                limits[name] = float(value) if name == "image_max_mb" else int(value)
+        settings.attachments = AttachmentLimits(**limits)
+        if not extra["attachments"]:
+            del extra["attachments"]
+
     settings.extra = extra
     return settings
 
@@ -248,7 +270,7 @@ def _to_document(settings: Settings) -> dict[str, Any]:
     doc["stream"] = settings.stream
     doc["theme"] = settings.theme
     for key, value in extra.items():
-        if key not in ("params", "timeouts") and key not in doc:
+        if key not in ("params", "timeouts", "attachments") and key not in doc:
             doc[key] = value
     params = settings.params.as_dict()
     if "stop" in params:
@@ -263,6 +285,11 @@ def _to_document(settings: Settings) -> dict[str, Any]:
         "connect": settings.connect_timeout,
         "read": settings.read_timeout,
     }
+    defaults = AttachmentLimits()
+    limits = {name: getattr(settings.attachments, name) for name in ATTACHMENT_RANGES
+              if getattr(settings.attachments, name) != getattr(defaults, name)}  # only what differs
+    if limits or extra.get("attachments"):
+        doc["attachments"] = {**extra.get("attachments", {}), **limits}
     return doc
 
 

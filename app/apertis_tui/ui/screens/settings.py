@@ -34,6 +34,7 @@ from ...core.api import ApertisClient
 from ...core.settings.file import ConfigError, Settings, load_settings, save_settings
 from ...core.settings.resolve import Connection, resolve_api_key
 from ...core.settings.validation import (
+    ATTACHMENT_RANGES,
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     normalize_base_url,
@@ -44,6 +45,7 @@ from ..form_text import parse_timeout_text, timeout_text
 from ...core.text import clean, one_line
 from ...core.types import ApiError
 from ..widgets.param_fields import FieldRow, ParamFields
+from ..widgets.attachment_fields import AttachmentFields
 from .confirm import ConfirmDialog
 
 try:  # the model picker is optional: without it the default model is a plain field
@@ -162,6 +164,9 @@ class SettingsScreen(Screen[bool]):
             yield FieldRow("Stream replies", Switch(settings.stream, id="stream"), name="stream",
                            hint=self._stream_hint(settings.stream))
 
+            yield Static("Attachments", classes="settings-section")
+            yield AttachmentFields(settings.attachments, id="attachment-limits")
+
             yield Static("Look", classes="settings-section")
             themes = list(app.available_themes)
             yield FieldRow("Theme", OptionList(*(Option(Text(name), id=name) for name in themes), id="theme",
@@ -221,6 +226,7 @@ class SettingsScreen(Screen[bool]):
             self.query_one(ParamFields).snapshot(),
             self.query_one("#stream", Switch).value,
             self._theme(),
+            self.query_one(AttachmentFields).snapshot(),
         )
 
     @property
@@ -257,6 +263,8 @@ class SettingsScreen(Screen[bool]):
         key, key_typed, _base_url, connect, read, problems = self._connection()
         params, param_problems = self.query_one(ParamFields).read()
         problems.update(param_problems)
+        limits, limit_problems = self.query_one(AttachmentFields).read()
+        problems.update(limit_problems)
         base_text = self._value("base_url").strip()
         prompt = clean(self.query_one("#system_prompt", TextArea).text)
         settings = replace(
@@ -270,6 +278,7 @@ class SettingsScreen(Screen[bool]):
             connect_timeout=connect,
             read_timeout=read,
             theme=self._theme(),
+            attachments=limits,
             extra=copy.deepcopy(app.settings.extra),
         )
         connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
@@ -345,6 +354,8 @@ class SettingsScreen(Screen[bool]):
             self.notify(f"Not saved: {problem}.", title="Settings", severity="error", timeout=8, markup=False)
             target = {"stop": "param-stop-0"}.get(field, field if field in TIMEOUT_LABELS or field in
                                                    ("api_key", "base_url") else f"param-{field}")
+            if field in ATTACHMENT_RANGES:
+                target = f"attach-{field}"
             self.query_one(f"#{target}").focus()
             return
         path = self.tui.startup.config_path

@@ -25,3 +25,14 @@ PROMPT_BINDINGS = [
     # TextArea takes f7 for "select all" likewise.
     Binding("f7", "app.compare", "Compare models", show=False, id="app.compare"),
 ]
+
+# While the list of paths of an ``@`` mention shows (see PathCompletion): tab completes, up and
+# down move in the list, escape closes it. The prompt's own (not the stand-in's: it has no list).
+# up and down replace TextArea's cursor keys (bindings of a key are replaced, not added to), so
+# their actions move the cursor when no list shows.
+COMPLETION_BINDINGS = [
+    Binding("tab", "complete", "Complete", tooltip="Complete the path of the @ mention", id="prompt.complete"),
+    Binding("up", "up", "Previous path", show=False, id="prompt.completion_up"),
+    Binding("down", "down", "Next path", show=False, id="prompt.completion_down"),
+    Binding("escape", "close_completion", "Close the list", show=False, id="prompt.completion_close"),
+]
