@@ -59,6 +59,6 @@ def refuses_images(error: ApiError | None) -> bool:
 def images_refused(model: str, error: ApiError) -> ApiError:
     detail = one_line(error.detail or error.message, 160)
     return ApiError("bad_request", f"{model} does not take images ({error.status}: {detail}).",
-                    "Pick a model that does with ctrl+o, then ctrl+g. Images on earlier turns are sent "
-                    "again with each turn: to go on without them, fork from before the image (ctrl+up, then f).",
+                    "Pick a model that does with ctrl+o, then ctrl+g; or, to go on without the image (it is sent "
+                    "again with every turn), fork the chat from before it (ctrl+up, then f).",
                     status=error.status, detail=error.detail)

@@ -123,19 +123,27 @@ class Attaching:
             return  # typed on meanwhile: a newer worker answers
         self.completion.show(rows, mention, row)
         prompt.completing = bool(rows)
+        self.refresh_bindings()  # escape closes the list now
 
     def hide_completion(self: "ChatPane") -> None:
         for found in (*self.query_children("#completion"), *self.query_children("#prompt")):
             if isinstance(found, PromptInput):
                 found.completing = False
-            else:
+            elif found.shown:  # type: ignore[attr-defined]
                 found.hide()  # type: ignore[attr-defined]
+                self.refresh_bindings()
+
+    @property
+    def completing(self: "ChatPane") -> bool:
+        found = self.query_children("#completion")
+        return bool(found) and found.first().shown  # type: ignore[attr-defined]
+
+    def action_close_completion(self: "ChatPane") -> None:
+        self.hide_completion()
 
     def on_prompt_input_completion_key(self: "ChatPane", event: PromptInput.CompletionKey) -> None:
         event.stop()
-        if event.what == "close":
-            self.hide_completion()
-        elif event.what == "move":
+        if event.what == "move":
             self.completion.move(event.step)
         elif event.what == "complete" and self.completion.current is not None:
             self._accept(self.completion.current)

@@ -66,6 +66,7 @@ class AttachmentTray(Widget):
         super().__init__(**kwargs)
         self.items: list[TrayItem] = []
         self._failed = False
+        self._same: set[Path] = set()  # paths found to hold what another item holds: attached once
 
     # -- state ----------------------------------------------------------------
 
@@ -86,7 +87,8 @@ class AttachmentTray(Widget):
 
     def add(self, path: Path, name: str, limits: AttachmentLimits) -> bool:
         """Prepare ``path`` (shown as ``name``) in a thread; False when it is attached already."""
-        if any(item.path == path for item in self.items):
+        if path in self._same or any(item.path == path or (item.path is None and item.name == name)
+                                     for item in self.items):
             return False
         item = TrayItem(name, path)
         self.items.append(item)
@@ -116,6 +118,7 @@ class AttachmentTray(Widget):
     def clear(self) -> None:
         self.items = []
         self._failed = False
+        self._same.clear()
         self._changed()
 
     def _take_failed(self) -> bool:
@@ -142,6 +145,7 @@ class AttachmentTray(Widget):
             self.notify(f"{problem} The prompt is unchanged.", title="Not attached", severity="error", timeout=15)
         elif any(other.info is not None and other.info.sha256 == attachment.sha256 for other in self.items):
             self.items.remove(item)
+            self._same.add(path)
             self.notify(f"{item.name} is attached already (the same content as another attachment).",
                         title="Attached once", timeout=6)
         else:

@@ -73,12 +73,13 @@ class ChatPane(ToolTurns, Comparing, Branches, Attaching, Vertical):
     """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
 
     BINDINGS = [
+        Binding("escape", "close_completion", show=False),  # the list of paths (f1: under tab)
         Binding("escape", "cancel_edit", "Cancel edit", tooltip="Give back the draft the edit replaced",
                 id="chat.cancel_edit"),
         Binding("escape", "stop", "Stop", id="chat.stop"),
-        Binding("escape", "cancel_send", "Not now", tooltip="Do not send once the attachments are ready",
+        Binding("escape", "cancel_send", "Not now", tooltip="Cancel sending while attachments are prepared",
                 id="chat.cancel_send"),
-        Binding("ctrl+l", "attachments", "Attachments", tooltip="The prompt's attachments: delete removes one",
+        Binding("ctrl+l", "attachments", "Attachments", tooltip="The prompt's attachments (delete removes one)",
                 id="chat.attachments"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
         Binding("f3", "copy_reply", "Copy", tooltip="Copy reply", id="chat.copy_reply"),
@@ -319,6 +320,8 @@ class ChatPane(ToolTurns, Comparing, Branches, Attaching, Vertical):
             return self.is_streaming and self.editing is None
         if action == "cancel_edit":
             return self.editing is not None
+        if action == "close_completion":
+            return self.completing
         if action == "cancel_send":
             return self._send_when_ready
         if action == "attachments":

@@ -1,8 +1,8 @@
 """The multi-line prompt: Enter sends, ctrl+j (or shift+enter where the terminal reports it)
 inserts a newline. A paste that is nothing but paths of existing files (what a terminal pastes
 when a file is dropped on it) is announced as ``PathsPasted`` instead of being inserted; while
-the chat pane shows completions of an ``@`` mention (``completing``), tab, up, down and escape
-are announced as ``CompletionKey``."""
+the chat pane shows completions of an ``@`` mention (``completing``), tab, up and down are
+announced as ``CompletionKey``."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ class PromptInput(TextEditor):
 
     @dataclass
     class CompletionKey(Message):
-        """A key for the list of completions: "complete", "move" (by ``step``) or "close"."""
+        """A key for the list of completions: "complete" or "move" (by ``step``)."""
 
         what: str
         step: int = 0
@@ -58,15 +58,12 @@ class PromptInput(TextEditor):
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("complete", "close_completion"):
-            return self.completing  # else tab moves the focus and escape reaches the chat pane
+        if action == "complete":
+            return self.completing  # else tab moves the focus, as before
         return True
 
     def action_complete(self) -> None:
         self.post_message(self.CompletionKey("complete"))
-
-    def action_close_completion(self) -> None:
-        self.post_message(self.CompletionKey("close"))
 
     def action_up(self) -> None:
         if self.completing:
@@ -80,16 +77,15 @@ class PromptInput(TextEditor):
         else:
             self.action_cursor_down()
 
-    async def _on_paste(self, event: events.Paste) -> None:
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual calls every class's handler in turn (TextArea's inserts the text) unless one
+        # prevents the default: done for paths only.
         from ...core.attachments.mentions import pasted_paths
 
         paths = pasted_paths(event.text) if not self.read_only else None
         if paths:
-            event.stop()
             event.prevent_default()
             self.post_message(self.PathsPasted(paths))
-            return
-        await super()._on_paste(event)
 
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self, self.text))

@@ -27,12 +27,15 @@ PROMPT_BINDINGS = [
 ]
 
 # While the list of paths of an ``@`` mention shows (see PathCompletion): tab completes, up and
-# down move in the list, escape closes it. The prompt's own (not the stand-in's: it has no list).
-# up and down replace TextArea's cursor keys (bindings of a key are replaced, not added to), so
+# down move in the list (escape, which closes it, is the chat pane's: a prompt binding of escape
+# would hide the pane's in f1). The prompt's own, not the stand-in's: it has no list. up and
+# down replace TextArea's cursor keys (a class's bindings of a key replace its base's), so
 # their actions move the cursor when no list shows.
 COMPLETION_BINDINGS = [
-    Binding("tab", "complete", "Complete", tooltip="Complete the path of the @ mention", id="prompt.complete"),
-    Binding("up", "up", "Previous path", show=False, id="prompt.completion_up"),
-    Binding("down", "down", "Next path", show=False, id="prompt.completion_down"),
-    Binding("escape", "close_completion", "Close the list", show=False, id="prompt.completion_close"),
+    Binding("tab", "complete", "Complete",
+            tooltip="Complete the @ path (↑ ↓ choose, esc closes)",
+            id="prompt.complete"),
+    # No ids: the arrow keys (f1 names them under tab; remapping them would move the cursor keys).
+    Binding("up", "up", "Previous path", show=False),
+    Binding("down", "down", "Next path", show=False),
 ]
