@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from apertis_tui.core.attachments import AttachmentError, AttachmentLimits, describe, human_size
+from apertis_tui.core.attachments.model import AttachmentError, AttachmentLimits, describe, human_size
 from apertis_tui.core.attachments.prepare import prepare
 from apertis_tui.core.attachments.sending import has_images, images_refused, refuses_images, user_content
 from apertis_tui.core.types import ApiError

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from apertis_tui.core.attachments import AttachmentLimits
+from apertis_tui.core.attachments.limits import AttachmentLimits
 from apertis_tui.core.attachments.prepare import prepare
 from apertis_tui.core.store import History
 

@@ -1,39 +1,16 @@
-"""The plain data of attachments: the limits, a prepared attachment, its refusals, and how
-sizes and attachments read in one line."""
+"""The plain data of attachments: a prepared attachment, its refusals, and how sizes and
+attachments read in one line. (The limits are ``limits``: the settings load them at start-up.)"""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 
 from ..types import AttachmentInfo, AttachmentKind
-
-MB = 1024 * 1024
-KB = 1024
-DEFAULT_IMAGE_MAX_SIDE = 2048
-DEFAULT_IMAGE_MAX_MB = 4.0
-DEFAULT_TEXT_MAX_KB = 200
+from .limits import KB, MB, AttachmentLimits
 
 KIND_MARKS = {"image": "▣", "text": "≡", "folder": "▤"}
-
-
-@dataclass(frozen=True)
-class AttachmentLimits:
-    """``[attachments]`` in the settings: an image larger than ``image_max_side`` pixels on its
-    long side or ``image_max_mb`` megabytes (MiB) is scaled down; a text file, or a folder's
-    listing and texts together, may hold ``text_max_kb`` kilobytes (KiB)."""
-
-    image_max_side: int = DEFAULT_IMAGE_MAX_SIDE
-    image_max_mb: float = DEFAULT_IMAGE_MAX_MB
-    text_max_kb: int = DEFAULT_TEXT_MAX_KB
-
-    @property
-    def image_max_bytes(self) -> int:
-        return int(self.image_max_mb * MB)
-
-    @property
-    def text_max_bytes(self) -> int:
-        return self.text_max_kb * KB
+__all__ = ["KB", "MB", "KIND_MARKS", "Attachment", "AttachmentError", "AttachmentLimits", "describe", "human_size",
+           "make"]
 
 
 class AttachmentError(Exception):
@@ -56,6 +33,8 @@ class Attachment(AttachmentInfo):
 def make(kind: AttachmentKind, mime: str, name: str, data: bytes, *, width: int | None = None,
          height: int | None = None, note: str = "") -> Attachment:
     """An attachment of ``data``, named by its content hash (the same bytes are stored once)."""
+    import hashlib  # (~8 ms: OpenSSL; not at start-up)
+
     return Attachment(hashlib.sha256(data).hexdigest(), kind, mime, len(data), name, width, height, note, data)
 
 

@@ -47,7 +47,7 @@ from typing import Any
 
 from .. import paths
 from ..atomic import atomic_write
-from ..attachments.model import AttachmentLimits
+from ..attachments.limits import AttachmentLimits
 from ..types import PARAM_NAMES, ChatParams
 from .validation import (
     ATTACHMENT_RANGES,

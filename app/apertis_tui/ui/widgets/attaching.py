@@ -16,27 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
-from textual.widgets import TextArea
 
-from ...core.attachments.mentions import (
-    Candidate,
-    Mention,
-    candidates,
-    display_name,
-    existing,
-    mention_at,
-    mentions,
-    resolve,
-    written,
-)
-from ...core.types import AttachmentInfo
-from .attachment_tray import AttachmentTray
-from .message_view import MessageView
-from .prompt_input import PromptInput
-
+# Nothing of attachments is imported for the first frame (the prompt's TextArea, Pillow, the
+# path helpers): each piece comes with the first use that needs it.
 if TYPE_CHECKING:
+    from textual.widgets import TextArea
+
+    from ...core.attachments.mentions import Candidate, Mention
+    from ...core.types import AttachmentInfo
+    from .attachment_tray import AttachmentTray
     from .chat_pane import ChatPane
+    from .message_view import MessageView
     from .path_completion import PathCompletion
+    from .prompt_input import PromptInput
 
 
 class Attaching:
@@ -52,14 +44,16 @@ class Attaching:
         """Where relative paths start: the folder the app was started in."""
         return self.tui.startup.cwd
 
-    def _found_tray(self: "ChatPane") -> AttachmentTray | None:
-        found = self.query_children(AttachmentTray)
-        return found.first() if found else None
+    def _found_tray(self: "ChatPane") -> "AttachmentTray | None":
+        found = self.query_children("#attachments")
+        return found.first() if found else None  # type: ignore[return-value]
 
     @property
-    def tray(self: "ChatPane") -> AttachmentTray:
+    def tray(self: "ChatPane") -> "AttachmentTray":
         tray = self._found_tray()
         if tray is None:
+            from .attachment_tray import AttachmentTray
+
             tray = AttachmentTray(id="attachments")
             self.mount(tray, before=self.prompt)
         return tray
@@ -82,30 +76,38 @@ class Attaching:
 
     def attach_path(self: "ChatPane", path: Path) -> bool:
         """Start preparing ``path`` for the next message; False when it is attached already."""
+        from ...core.attachments.mentions import display_name
+
         path = Path(os.path.abspath(path))
         return self.tray.add(path, display_name(path, self.launch_dir), self.tui.settings.attachments)
 
     # -- mentions and their completions -------------------------------------------------
 
-    def on_text_area_changed(self: "ChatPane", event: TextArea.Changed) -> None:
-        if isinstance(event.text_area, PromptInput):
+    def on_text_area_changed(self: "ChatPane", event: "TextArea.Changed") -> None:
+        if event.text_area.id == "prompt":
             self._follow_mention(typed=True)
 
-    def on_text_area_selection_changed(self: "ChatPane", event: TextArea.SelectionChanged) -> None:
-        if isinstance(event.text_area, PromptInput):
+    def on_text_area_selection_changed(self: "ChatPane", event: "TextArea.SelectionChanged") -> None:
+        if event.text_area.id == "prompt":
             self._follow_mention()
 
     def _follow_mention(self: "ChatPane", typed: bool = False) -> None:
         prompt = self.prompt
         row, column = prompt.cursor_location
         line = prompt.document.get_line(row)
+        if "@" not in line:  # what nearly every keystroke finds: nothing to do
+            if self.completing:
+                self.hide_completion()
+            return
+        from ...core.attachments.mentions import existing, mention_at
+
         if typed and column >= 2 and line[column - 1] == " ":  # a space typed right after a mention
             closed = mention_at(line, column - 1)
             if closed is not None and closed.end == column - 1 and closed.path:
                 path = existing(closed.path, self.launch_dir)
                 if path is not None:
                     self.attach_path(path)
-        mention = mention_at(line, column) if "@" in line else None
+        mention = mention_at(line, column)
         if mention is None:
             self.hide_completion()
             return
@@ -115,7 +117,9 @@ class Attaching:
         self._complete(mention, row)
 
     @work(exclusive=True, group="completion", exit_on_error=False)
-    async def _complete(self: "ChatPane", mention: Mention, row: int) -> None:
+    async def _complete(self: "ChatPane", mention: "Mention", row: int) -> None:
+        from ...core.attachments.mentions import candidates, mention_at
+
         rows = await asyncio.to_thread(candidates, mention.path, self.launch_dir)
         prompt = self.prompt
         at_row, column = prompt.cursor_location
@@ -127,8 +131,8 @@ class Attaching:
 
     def hide_completion(self: "ChatPane") -> None:
         for found in (*self.query_children("#completion"), *self.query_children("#prompt")):
-            if isinstance(found, PromptInput):
-                found.completing = False
+            if found.id == "prompt":
+                found.completing = False  # type: ignore[attr-defined]
             elif found.shown:  # type: ignore[attr-defined]
                 found.hide()  # type: ignore[attr-defined]
                 self.refresh_bindings()
@@ -141,7 +145,7 @@ class Attaching:
     def action_close_completion(self: "ChatPane") -> None:
         self.hide_completion()
 
-    def on_prompt_input_completion_key(self: "ChatPane", event: PromptInput.CompletionKey) -> None:
+    def on_prompt_input_completion_key(self: "ChatPane", event: "PromptInput.CompletionKey") -> None:
         event.stop()
         if event.what == "move":
             self.completion.move(event.step)
@@ -153,9 +157,11 @@ class Attaching:
         self._accept(event.candidate)
         self.prompt.focus()
 
-    def _accept(self: "ChatPane", candidate: Candidate) -> None:
+    def _accept(self: "ChatPane", candidate: "Candidate") -> None:
         """Put the completed path in the mention's place; a file is attached at once, a folder
         is opened (its entries are listed next; a space after it attaches the folder)."""
+        from ...core.attachments.mentions import resolve, written
+
         completion, prompt = self.completion, self.prompt
         mention, row = completion.mention, completion.row
         if mention is None:
@@ -173,7 +179,9 @@ class Attaching:
 
     # -- pasted and dropped paths ----------------------------------------------------
 
-    def on_prompt_input_paths_pasted(self: "ChatPane", event: PromptInput.PathsPasted) -> None:
+    def on_prompt_input_paths_pasted(self: "ChatPane", event: "PromptInput.PathsPasted") -> None:
+        from ...core.attachments.mentions import display_name
+
         event.stop()
         added = [path for path in event.paths if self.attach_path(path)]
         if added:
@@ -188,7 +196,9 @@ class Attaching:
         attachment, at once or, while some are still being prepared, as soon as they are (a
         failure keeps the text in the prompt, and says why)."""
         self.hide_completion()
-        for path_text in mentions(text):
+        from ...core.attachments.mentions import existing, mentions
+
+        for path_text in mentions(text) if "@" in text else ():
             path = existing(path_text, self.launch_dir)
             if path is not None:
                 self.attach_path(path)
@@ -204,7 +214,7 @@ class Attaching:
             if tray is not None:
                 tray.clear()
 
-    def on_attachment_tray_settled(self: "ChatPane", event: AttachmentTray.Settled) -> None:
+    def on_attachment_tray_settled(self: "ChatPane", event: "AttachmentTray.Settled") -> None:
         event.stop()
         if not self._send_when_ready:
             return
@@ -221,7 +231,7 @@ class Attaching:
         self.show_idle_status()
         self.tui.notify("Not sent yet: the attachments are still being prepared; enter sends once they are.")
 
-    def on_attachment_tray_changed(self: "ChatPane", event: AttachmentTray.Changed) -> None:
+    def on_attachment_tray_changed(self: "ChatPane", event: "AttachmentTray.Changed") -> None:
         event.stop()
         self.refresh_bindings()
 
@@ -237,17 +247,17 @@ class Attaching:
 
         self.tui.push_screen(AttachmentsDialog(tray=tray, load=self._stored_data))
 
-    def on_attachment_tray_clicked(self: "ChatPane", event: AttachmentTray.Clicked) -> None:
+    def on_attachment_tray_clicked(self: "ChatPane", event: "AttachmentTray.Clicked") -> None:
         event.stop()
         self.action_attachments()
 
-    def on_message_view_chips_clicked(self: "ChatPane", event: MessageView.ChipsClicked) -> None:
+    def on_message_view_chips_clicked(self: "ChatPane", event: "MessageView.ChipsClicked") -> None:
         event.stop()
         from ..screens.attachments_dialog import AttachmentsDialog
 
         self.tui.push_screen(AttachmentsDialog(infos=list(event.message.attachments), load=self._stored_data))
 
-    def _stored_data(self: "ChatPane", info: AttachmentInfo) -> bytes:
+    def _stored_data(self: "ChatPane", info: "AttachmentInfo") -> bytes:
         """An attachment's bytes (called in a thread): its own, or the stored ones."""
         data = getattr(info, "data", None)
         if data is not None:
@@ -256,7 +266,7 @@ class Attaching:
 
     # -- editing a message that has attachments ------------------------------------------
 
-    def attachments_for_edit(self: "ChatPane", infos: tuple[AttachmentInfo, ...], *, first: bool) -> None:
+    def attachments_for_edit(self: "ChatPane", infos: "tuple[AttachmentInfo, ...]", *, first: bool) -> None:
         """The message being edited brings its attachments into the tray (the draft's wait)."""
         if not infos and self._found_tray() is None:
             return

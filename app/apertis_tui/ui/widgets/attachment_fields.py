@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input
 
-from ...core.attachments.model import AttachmentLimits
+from ...core.attachments.limits import AttachmentLimits
 from ...core.settings.validation import ATTACHMENT_RANGES, validate_attachment_limit
 from .param_fields import FieldRow
 from .text_inputs import TextInput
