@@ -312,3 +312,35 @@ async def test_export_carries_the_attachments(make_app, fake_server, work, tmp_p
     assert f"- [shot.png](<{shot}>) (image 640×400, " in text and f"- [notes.md](<{notes}>) (text, 2 lines, " in text
     assert (tmp_path / "out" / shot).read_bytes() == (work / "shot.png").read_bytes()
     assert (tmp_path / "out" / notes).read_bytes() == (work / "notes.md").read_bytes()
+
+
+async def test_the_limits_are_settings_checked_as_typed_and_used_at_once(make_app, fake_server, work, tmp_path):
+    import tomllib
+
+    from textual.widgets import Input
+
+    from apertis_tui.ui.screens.settings import SettingsScreen
+    from tests.test_settings_screen import config_file, note, note_is_error, open_settings, type_into
+
+    app = started(make_app, work, model="test/vision")
+    async with app.run_test(size=(140, 50), notifications=True) as pilot:
+        screen = await open_settings(pilot)
+        assert [screen.query_one(f"#attach-{n}", Input).value for n in ("image_max_side", "image_max_mb",
+                                                                          "text_max_kb")] == ["2048", "4", "200"]
+        await type_into(pilot, "attach-text_max_kb", "lots")
+        assert note_is_error(screen, "text_max_kb")
+        assert note(screen, "text_max_kb") == "The text limit must be a whole number from 1 to 102400"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsScreen) and app.screen.focused.id == "attach-text_max_kb"
+        await type_into(pilot, "attach-text_max_kb", "")  # empty: the default
+        await type_into(pilot, "attach-image_max_side", "1024")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen), what="saved")
+        assert tomllib.loads(config_file(tmp_path).read_text())["attachments"] == {"image_max_side": 1024}
+        assert app.settings.attachments.image_max_side == 1024
+        await type_and_send(pilot, "@photo.jpg")
+        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
+        await reply_done(pilot)
+        # Reduced in the decoder to a quarter (1008 is within 10 % under 1024).
+        assert image_sizes(fake_server.chat_requests[-1]["json"]["messages"][-1]["content"]) == [(1008, 756)]

@@ -266,3 +266,12 @@ def test_a_refusal_of_images_becomes_a_sentence_offering_ctrl_o() -> None:
     error = images_refused("gpt-3.5-turbo", openai)
     assert error.sentence.startswith("gpt-3.5-turbo does not take images (400: Invalid content type. image_url is "
                                      "only supported by certain models.). Pick a model that does with ctrl+o")
+
+
+def test_the_app_imports_no_image_or_gitignore_library_until_used() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, apertis_tui.ui.app, apertis_tui.cli; "
+            "heavy = [m for m in sys.modules if m.split('.')[0] in ('PIL', 'pathspec')]; assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent / "app")
