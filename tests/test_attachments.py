@@ -67,12 +67,20 @@ async def type_and_send(pilot, text: str) -> None:
     await pilot.press("enter")
 
 
+async def ask(pilot, server, text: str) -> list[dict]:
+    """Type ``text`` and press enter; wait for the request it makes and for the answer to end.
+    The request's messages."""
+    before = len(server.chat_requests)
+    await type_and_send(pilot, text)
+    await wait_for(pilot, lambda: len(server.chat_requests) > before, what="the request")
+    await reply_done(pilot)
+    return server.chat_requests[-1]["json"]["messages"]
+
+
 async def test_an_image_mentioned_is_sent_scaled_as_a_data_uri(make_app, fake_server, work):
     app = started(make_app, work, model="test/vision")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await type_and_send(pilot, "What is in @photo.jpg ?")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "What is in @photo.jpg ?")
         content = fake_server.chat_requests[-1]["json"]["messages"][-1]["content"]
         assert content[0] == {"type": "text", "text": "What is in @photo.jpg ?"}
         assert content[1] == {"type": "text", "text": "photo.jpg:"}
@@ -89,9 +97,7 @@ async def test_an_image_mentioned_is_sent_scaled_as_a_data_uri(make_app, fake_se
 async def test_a_text_file_and_a_folder_are_sent_as_fenced_text(make_app, fake_server, work):
     app = started(make_app, work, model="gpt-4o")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await type_and_send(pilot, "Read @notes.md and @proj/ please")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "Read @notes.md and @proj/ please")
         content = fake_server.chat_requests[-1]["json"]["messages"][-1]["content"]
         assert isinstance(content, str)  # no image: one string, as every server takes
         assert content.startswith("Read @notes.md and @proj/ please\n\nnotes.md:\n```markdown\n# Notes\n"
@@ -125,17 +131,13 @@ async def test_an_earlier_image_is_sent_again_after_a_restart(make_app, fake_ser
     session = tmp_path / "session.json"
     app = started(make_app, work, model="test/vision", session=session)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await type_and_send(pilot, "Look at @shot.png")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the first request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "Look at @shot.png")
         app.remember_session()
     again = started(make_app, work, model="test/vision", session=session)
     async with again.run_test(size=SIZE, notifications=True) as pilot:
         await wait_for(pilot, lambda: pane(again).chat is not None and pane(again).messages.views, what="the chat")
         assert "shot.png · image 640×400" in message_text(again, 0)  # its chip, from the history
-        await type_and_send(pilot, "And what colour was it?")
-        await wait_for(pilot, lambda: len(fake_server.chat_requests) == 2, what="the second request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "And what colour was it?")
         messages = fake_server.chat_requests[-1]["json"]["messages"]
         assert [m["role"] for m in messages] == ["user", "assistant", "user"]
         assert image_sizes(messages[0]["content"]) == [(640, 400)]
@@ -147,12 +149,8 @@ async def test_the_same_image_twice_is_stored_once(make_app, fake_server, work):
     (work / "copy.png").write_bytes((work / "shot.png").read_bytes())
     app = started(make_app, work)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await type_and_send(pilot, "One @shot.png")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the first request")
-        await reply_done(pilot)
-        await type_and_send(pilot, "Two @copy.png")
-        await wait_for(pilot, lambda: len(fake_server.chat_requests) == 2, what="the second request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "One @shot.png")
+        await ask(pilot, fake_server, "Two @copy.png")
         assert app.store.stored_attachments() == 1
         names = [[a.name for a in m.attachments] for m in app.store.messages(pane(app).chat.id) if m.role == "user"]
         assert names == [["shot.png"], ["copy.png"]]
@@ -240,9 +238,7 @@ async def test_ctrl_l_lists_the_attachments_and_delete_removes_one(make_app, fak
         await wait_for(pilot, lambda: [i.name for i in chat.tray.items] == ["shot.png"], what="the removal")
         await pilot.press("escape")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ConversationScreen", what="the chat")
-        await type_and_send(pilot, "only the image")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "only the image")
         content = fake_server.chat_requests[-1]["json"]["messages"][-1]["content"]
         assert content[0]["text"] == "only the image" and image_sizes(content) == [(640, 400)]
         assert not chat.has_attachments
@@ -273,9 +269,7 @@ async def test_a_pasted_path_is_attached(make_app, fake_server, work):
 async def test_editing_a_message_keeps_its_attachments(make_app, fake_server, work):
     app = started(make_app, work, model="test/vision")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await type_and_send(pilot, "Look @shot.png")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "Look @shot.png")
         chat = pane(app)
         await pilot.press("ctrl+up", "up", "e")
         await wait_for(pilot, lambda: chat.editing is not None, what="editing")
@@ -295,9 +289,7 @@ async def test_export_carries_the_attachments(make_app, fake_server, work, tmp_p
 
     app = started(make_app, work, model="test/vision")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await type_and_send(pilot, "Look @shot.png @notes.md")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "Look @shot.png @notes.md")
         chat_id = pane(app).chat.id
     record = json.loads(export_to_file(app.store, chat_id, "json", tmp_path / "out" / "chat.json"
                                        if (tmp_path / "out").mkdir() is None else None).read_text())
@@ -339,8 +331,6 @@ async def test_the_limits_are_settings_checked_as_typed_and_used_at_once(make_ap
         await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen), what="saved")
         assert tomllib.loads(config_file(tmp_path).read_text())["attachments"] == {"image_max_side": 1024}
         assert app.settings.attachments.image_max_side == 1024
-        await type_and_send(pilot, "@photo.jpg")
-        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
-        await reply_done(pilot)
+        await ask(pilot, fake_server, "@photo.jpg")
         # Reduced in the decoder to a quarter (1008 is within 10 % under 1024).
         assert image_sizes(fake_server.chat_requests[-1]["json"]["messages"][-1]["content"]) == [(1008, 756)]
