@@ -29,6 +29,7 @@ def tree(tmp_path: Path) -> Path:
     (tmp_path / "my photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "notes.md").write_text("n")
     (tmp_path / ".hidden").write_text("h")
+    (tmp_path / "evil\x1b]0;pwned\x07.txt").write_text("e")  # never offered: it would go into the prompt as is
     return tmp_path
 
 
@@ -71,6 +72,7 @@ def test_pasted_paths_as_terminals_paste_dropped_files(tree: Path) -> None:
 
 def test_completion_candidates(tree: Path) -> None:
     assert [c.name for c in candidates("", tree)] == ["my photo.png", "notes.md", "Screenshots/", "src/"]
+    assert candidates("evil", tree) == []
     assert [c.text for c in candidates("s", tree)] == ["Screenshots/", "src/"]
     assert [c.text for c in candidates("src/", tree)] == ["src/main.py"]
     assert [(c.name, c.kind) for c in candidates("pho", tree)] == [("my photo.png", "image")]  # contains, after
@@ -83,6 +85,7 @@ def test_completion_candidates(tree: Path) -> None:
 
 
 def test_display_names(tree: Path) -> None:
+    assert display_name(tree / "evil\x1b]0;pwned\x07.txt", tree) == "evil]0;pwned.txt"
     assert display_name(tree / "src" / "main.py", tree) == "src/main.py"
     assert display_name(tree / "src", tree) == "src/"
     assert display_name(Path("/etc/hosts"), tree) == "hosts"

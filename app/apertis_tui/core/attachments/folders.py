@@ -202,7 +202,7 @@ def prepare_folder(folder: Path, name: str, limits: AttachmentLimits) -> Attachm
         _read(folder / entry.rel, entry, budget)
         if entry.text is None:
             continue
-        block = fenced_file(f"{head}/{entry.rel}", entry.text)
+        block = fenced_file(clean(f"{head}/{entry.rel}"), entry.text)
         cost = len(block.encode("utf-8")) + 2
         if cost > budget:
             entry.note, entry.text = "over the limit", None

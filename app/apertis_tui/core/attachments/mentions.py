@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from ..text import clean, one_line
 from .images import OTHER_IMAGE_SUFFIXES
 
 _MENTION = re.compile(r'(?<!\S)@("[^"\n]*"?|(?:\\.|[^\s"\\])*)')
@@ -135,20 +136,21 @@ def pasted_paths(text: str) -> list[Path] | None:
 
 def display_name(path: Path, base: Path) -> str:
     """How an attached path is named on its chip: relative to ``base`` when inside it, else
-    its last part; a folder ends in "/"."""
+    its last part; a folder ends in "/". Cleaned to one line: a file name may hold anything."""
     try:
         name = path.relative_to(base).as_posix()
     except ValueError:
         name = path.name or path.as_posix()
     if name in ("", "."):
         name = path.name or path.as_posix()
-    return name + "/" if path.is_dir() and not name.endswith("/") else name
+    return one_line(name + "/" if path.is_dir() and not name.endswith("/") else name, 200)
 
 
 def candidates(typed: str, base: Path, limit: int = MAX_CANDIDATES) -> list[Candidate]:
     """Completions for a mention's path as typed so far: the entries of the folder it names
     whose names start with (then contain) the last part typed, case ignored. Hidden entries
-    only once a "." is typed. Reads the disk: call it off the event loop."""
+    only once a "." is typed; names with control characters never (they would go into the
+    prompt as they are). Reads the disk: call it off the event loop."""
     folder_text, _, prefix = typed.rpartition("/")
     folder_part = folder_text + "/" if "/" in typed else ""
     folder = resolve(folder_part or ".", base) if folder_part != "/" else Path("/")
@@ -163,7 +165,7 @@ def candidates(typed: str, base: Path, limit: int = MAX_CANDIDATES) -> list[Cand
     starts, contains = [], []
     for entry in entries:
         name = entry.name
-        if name.startswith(".") and not prefix.startswith("."):
+        if (name.startswith(".") and not prefix.startswith(".")) or clean(name) != name or "\n" in name:
             continue
         lowered = name.lower()
         if lowered.startswith(low):
