@@ -334,3 +334,53 @@ async def test_the_limits_are_settings_checked_as_typed_and_used_at_once(make_ap
         await ask(pilot, fake_server, "@photo.jpg")
         # Reduced in the decoder to a quarter (1008 is within 10 % under 1024).
         assert image_sizes(fake_server.chat_requests[-1]["json"]["messages"][-1]["content"]) == [(1008, 756)]
+
+
+async def test_enter_while_preparing_sends_when_ready_and_escape_holds_it(make_app, fake_server, work, monkeypatch):
+    import threading
+
+    from apertis_tui.core.attachments import prepare as preparing
+
+    release = threading.Event()
+    original = preparing.prepare
+
+    def slow(*args, **kwargs):  # a big file on a slow disk: ready when the test says so
+        release.wait(10)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(preparing, "prepare", slow)
+    app = started(make_app, work)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        chat = pane(app)
+        await type_and_send(pilot, "Summarise @notes.md")
+        await wait_for(pilot, lambda: "preparing · notes.md · sent when ready · esc: not now" in screen_text(app),
+                       what="the status")
+        assert not chat.completing  # (the list of paths went with enter: escape is "not now")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not chat._send_when_ready, what="the send held")
+        assert chat.prompt.text == "Summarise @notes.md"
+        release.set()
+        await wait_for(pilot, lambda: chat.tray.ready, what="the attachment ready")
+        await pilot.pause(0.2)
+        assert fake_server.chat_requests == []  # held
+        release.clear()
+        await pilot.press("enter")  # now: ready already, sent at once
+        await wait_for(pilot, lambda: fake_server.chat_requests, what="the request")
+        await reply_done(pilot)
+        assert "notes.md:\n```markdown\n" in fake_server.chat_requests[-1]["json"]["messages"][-1]["content"]
+
+
+async def test_a_preview_in_an_image_terminal_reads_the_image(make_app, fake_server, work, monkeypatch):
+    monkeypatch.setenv("TERM", "xterm-kitty")
+    monkeypatch.delenv("TMUX", raising=False)
+    app = started(make_app, work)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        chat = pane(app)
+        chat.attach_path(work / "shot.png")
+        await wait_for(pilot, lambda: chat.tray.ready, what="ready")
+        chat.prompt.focus()
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "AttachmentsDialog", what="the list")
+        await pilot.press("enter")
+        # Headless, the app cannot hand the terminal over (suspend): it says what the image is instead.
+        await wait_for(pilot, lambda: "shot.png: image 640×400" in notices(app), what="the preview's fallback")

@@ -123,13 +123,14 @@ class Attaching:
         rows = await asyncio.to_thread(candidates, mention.path, self.launch_dir)
         prompt = self.prompt
         at_row, column = prompt.cursor_location
-        if at_row != row or mention_at(prompt.document.get_line(row), column) != mention:
-            return  # typed on meanwhile: a newer worker answers
+        if at_row != row or mention_at(prompt.document.get_line(row), column) != mention or self._send_when_ready:
+            return  # typed on meanwhile (a newer worker answers), or sent
         self.completion.show(rows, mention, row)
         prompt.completing = bool(rows)
         self.refresh_bindings()  # escape closes the list now
 
     def hide_completion(self: "ChatPane") -> None:
+        self.workers.cancel_group(self, "completion")  # one still listing would show the list again
         for found in (*self.query_children("#completion"), *self.query_children("#prompt")):
             if found.id == "prompt":
                 found.completing = False  # type: ignore[attr-defined]
