@@ -84,3 +84,27 @@ def test_an_attachment_alone_is_a_message(tmp_path: Path) -> None:
         chat = history.create_chat("m", title="t")
         history.add_message(chat.id, "user", "", attachments=[text])
         assert history.context(chat.id) == [{"role": "user", "content": "a.txt:\n```\nalpha\n```"}]
+
+
+def test_the_cli_exports_attachments_beside_markdown_and_inside_json(tmp_path: Path, capsys) -> None:
+    import json
+
+    from apertis_tui import cli
+
+    image = prepare(image_file(tmp_path / "shot.png"), "shot.png", AttachmentLimits())
+    db = tmp_path / "h.db"
+    with History(db) as history:
+        chat = history.create_chat("m", title="t")
+        history.add_message(chat.id, "user", "look", attachments=[image])
+    assert cli.main(["--db", str(db), "export", str(chat.id), "-o", str(tmp_path / "out.md")]) == 0
+    written = tmp_path / "out.files" / f"{image.sha256[:8]}-shot.png"
+    assert written.read_bytes() == (tmp_path / "shot.png").read_bytes()
+    assert f"- [shot.png](<out.files/{written.name}>) (image 300×200, " in (tmp_path / "out.md").read_text()
+    assert "Wrote its 1 attached file to" in capsys.readouterr().err
+    assert cli.main(["--db", str(db), "export", str(chat.id), "--format", "md"]) == 0
+    out = capsys.readouterr()
+    assert "- shot.png (image 300×200, " in out.out and "not written: export to a file" in out.out
+    assert "Its 1 attached file was not written: export to a file (-o FILE)" in out.err
+    assert cli.main(["--db", str(db), "export", str(chat.id), "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert base64.b64decode(record["attachments"][image.sha256]["data"]) == (tmp_path / "shot.png").read_bytes()

@@ -466,8 +466,11 @@ class ChatPane(ToolTurns, Comparing, Branches, Attaching, Vertical):
             view = self.messages.add(message, streaming=True)
             self.mark_versions([view])  # a regenerated reply: "‹ 2/2 ›" at once
             header = None
-        # In a thread: attachments on the path are read and base64-encoded into it.
-        context = await asyncio.to_thread(app.store.context, chat.id, parent_id)
+        # With attachments in the history, in a thread: those on the path are read and base64-encoded.
+        if app.store.any_attachments():
+            context = await asyncio.to_thread(app.store.context, chat.id, parent_id)
+        else:
+            context = app.store.context(chat.id, parent_id)
         stats = StreamStats(model=model, started=time.monotonic())
         reply = ReplyAccumulator()
         if header is not None:
