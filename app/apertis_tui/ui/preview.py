@@ -1,9 +1,9 @@
 """Previewing an attachment: an image drawn by the terminal itself where it can (kitty, Ghostty:
 kitty's protocol; iTerm2, WezTerm: OSC 1337), on the whole screen while the app is suspended,
-until enter; everywhere else (and for text), a notification says what it is and its size.
+until a key is pressed; everywhere else (and for text), a notification says what it is and its size.
 
 The bytes are read and converted (Pillow) in a thread; only the drawing happens on the loop,
-with the app suspended (the terminal is the preview's until enter).
+with the app suspended (the terminal is the preview's until a key is pressed).
 """
 
 from __future__ import annotations
@@ -50,9 +50,28 @@ async def preview(app: "App", info: AttachmentInfo, load: Callable[[AttachmentIn
             out = sys.__stdout__
             if out is None:
                 return
-            out.write("\x1b[2J\x1b[H" + what_it_is(info) + "\n\n" + drawing + "\n\nPress enter to go back.")
+            out.write("\x1b[2J\x1b[H" + what_it_is(info) + "\n\n" + drawing + "\n\nPress any key to go back.")
             out.flush()
-            if sys.__stdin__ is not None:
-                sys.__stdin__.readline()
+            wait_for_a_key()
+            # The picture would stay in the terminal's normal screen (its scrollback): taken away.
+            out.write(("\x1b_Ga=d\x1b\\" if protocol == "kitty" else "") + "\x1b[2J\x1b[H")
+            out.flush()
     except SuspendNotSupported:
         app.notify(what_it_is(info), title="Attachment", timeout=8)
+
+
+def wait_for_a_key() -> None:
+    """Block until a key is pressed (the app is suspended: the terminal is the preview's)."""
+    stdin = sys.__stdin__
+    if stdin is None or not stdin.isatty():
+        return
+    import termios
+    import tty
+
+    fd = stdin.fileno()
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setcbreak(fd)
+        os.read(fd, 64)  # a key, or the bytes of one escape sequence (arrows, function keys)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
