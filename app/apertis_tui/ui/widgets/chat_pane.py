@@ -77,8 +77,8 @@ class ChatPane(ToolTurns, Comparing, Branches, Attaching, Vertical):
         Binding("escape", "cancel_edit", "Cancel edit", tooltip="Give back the draft the edit replaced",
                 id="chat.cancel_edit"),
         Binding("escape", "stop", "Stop", id="chat.stop"),
-        Binding("escape", "cancel_send", "Not now", tooltip="Cancel sending while attachments are prepared",
-                id="chat.cancel_send"),
+        # (Not in f1: the status line says it while it applies, "esc: not now".)
+        Binding("escape", "cancel_send", show=False),  # the message waiting for its attachments
         Binding("ctrl+l", "attachments", "Attachments", tooltip="The prompt's attachments (delete removes one)",
                 id="chat.attachments"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
