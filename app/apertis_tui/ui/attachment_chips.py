@@ -8,12 +8,17 @@ wider than the line is cut with an ellipsis.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.cells import cell_len
+from rich.console import Console
 from rich.style import Style
 from rich.text import Text
+from textual.strip import Strip
 
 from ..core.attachments.model import KIND_MARKS, describe
 from ..core.types import AttachmentInfo
+from .render import text_strips
 
 GAP = 2
 
@@ -52,3 +57,9 @@ def chip_lines(chips: list[Text], width: int) -> list[tuple[Text, list[tuple[int
     if spans:
         lines.append((line, spans))
     return lines
+
+
+def chip_strips(console: Console, infos: Sequence[AttachmentInfo], width: int, style: Style, dim: Style) -> list[Strip]:
+    """A sent message's attachments as lines of chips, ``width`` cells wide."""
+    chips = [chip(info, info.name, style=style, dim=dim) for info in infos]
+    return [text_strips(console, line, max(1, width))[0] for line, _ in chip_lines(chips, max(1, width))]

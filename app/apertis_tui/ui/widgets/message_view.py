@@ -374,13 +374,11 @@ class MessageView(LayoutOnce, Widget):
 
     def _chip_strips(self, width: int) -> list[Strip]:
         """The message's attachments as chips ("▣ photo.jpg · image 4032×3024 → 2016×1512, 812 KB")."""
-        from ..attachment_chips import chip, chip_lines
+        from ..attachment_chips import chip_strips
 
-        style = self.get_component_rich_style("message--chip")
-        dim = Style(color=self.get_component_rich_style("message--meta").color)
-        chips = [chip(info, info.name, style=style, dim=dim) for info in self.message.attachments]
-        console = self.app.console
-        return [text_strips(console, line, max(1, width))[0] for line, _ in chip_lines(chips, max(1, width))]
+        return chip_strips(self.app.console, self.message.attachments, width,
+                           self.get_component_rich_style("message--chip"),
+                           Style(color=self.get_component_rich_style("message--meta").color))
 
     def _reasoning_header(self) -> Strip:
         words = self.reasoning.words
