@@ -384,3 +384,18 @@ async def test_a_preview_in_an_image_terminal_reads_the_image(make_app, fake_ser
         await pilot.press("enter")
         # Headless, the app cannot hand the terminal over (suspend): it says what the image is instead.
         await wait_for(pilot, lambda: "shot.png: image 640×400" in notices(app), what="the preview's fallback")
+
+
+async def test_the_palette_starts_a_mention_and_lists_the_attachments(make_app, fake_server, work):
+    app = started(make_app, work)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        chat = pane(app)
+        for entry, done in (("Attachments of the prompt", lambda: "The prompt has no attachments" in notices(app)),
+                            ("Attach a file or folder", lambda: chat.prompt.text == "@" and chat.completing)):
+            await pilot.press("ctrl+p")
+            await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+            await pilot.press(*entry)
+            await wait_for(pilot, lambda: entry in screen_text(app), what=f"the {entry!r} entry")
+            await pilot.press("enter")
+            await wait_for(pilot, done, what=entry)
+        assert [c.name for c in chat.completion.rows][:2] == ["blob.bin", "notes.md"]

@@ -83,6 +83,15 @@ class Attaching:
 
     # -- mentions and their completions -------------------------------------------------
 
+    def start_mention(self: "ChatPane") -> None:
+        """The palette's "Attach a file or folder…": an @ at the cursor, and the list of paths opens."""
+        self.swap_in_prompt()
+        prompt = self.prompt
+        row, column = prompt.cursor_location
+        before = prompt.document.get_line(row)[:column]
+        prompt.insert("@" if not before or before[-1].isspace() else " @")
+        prompt.focus()
+
     def on_text_area_changed(self: "ChatPane", event: "TextArea.Changed") -> None:
         if event.text_area.id == "prompt":
             self._follow_mention(typed=True)
