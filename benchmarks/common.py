@@ -266,10 +266,14 @@ class ServerProcess:
     ``long_models``: model ids that answer as ``test/long`` (the fake server's long Markdown
     answer, "tokens=N" in the last user message asking for N tokens)."""
 
-    def __init__(self, rate: float = 0, key: str = KEY, long_models: Iterable[str] = ()) -> None:
+    def __init__(self, rate: float = 0, key: str = KEY, long_models: Iterable[str] = (),
+                 report_requests: bool = False) -> None:
         self.rate = rate
         self.key = key
         self.long_models = tuple(long_models)
+        # With ``report_requests``: when each chat request reached the server (its headers read).
+        self.report_requests = report_requests
+        self.request_times: list[float] = []
         self.stream_ends: list[float] = []
         self.ends_by_model: dict[str, list[float]] = {}
         self._proc: subprocess.Popen[str] | None = None
@@ -280,6 +284,8 @@ class ServerProcess:
         argv = [PYTHON, str(Path(__file__).resolve()), "serve", "--rate", str(self.rate), "--key", self.key]
         if self.long_models:
             argv += ["--long-models", ",".join(self.long_models)]
+        if self.report_requests:
+            argv += ["--report-requests"]
         self._proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, cwd=ROOT)
         assert self._proc.stdout is not None
         first = self._proc.stdout.readline()
@@ -293,7 +299,11 @@ class ServerProcess:
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
         for line in self._proc.stdout:
-            if line.startswith("end "):
+            if line.startswith("request "):
+                with self._ended:
+                    self.request_times.append(float(line.split()[1]))
+                    self._ended.notify_all()
+            elif line.startswith("end "):
                 fields = line.split()
                 with self._ended:
                     self.stream_ends.append(float(fields[1]))
@@ -306,6 +316,12 @@ class ServerProcess:
         with self._ended:
             self._ended.wait_for(lambda: len(self.stream_ends) >= count, timeout)
             return self.stream_ends[count - 1] if len(self.stream_ends) >= count else None
+
+    def wait_request(self, count: int, timeout: float = 10.0) -> float | None:
+        """The time the ``count``-th chat request reached the server (``report_requests``)."""
+        with self._ended:
+            self._ended.wait_for(lambda: len(self.request_times) >= count, timeout)
+            return self.request_times[count - 1] if len(self.request_times) >= count else None
 
     def wait_model_end(self, model: str, count: int, timeout: float = 10.0) -> float | None:
         """The time the ``count``-th answer of ``model`` had its last byte written."""
@@ -346,6 +362,7 @@ def _serve(argv: list[str]) -> None:
     parser.add_argument("--rate", type=float, default=0)
     parser.add_argument("--key", default=KEY)
     parser.add_argument("--long-models", default="", help="comma-separated ids that answer as test/long")
+    parser.add_argument("--report-requests", action="store_true", help="print when each chat request arrives")
     args = parser.parse_args(argv)
 
     original = fake_server._Handler._stream
@@ -362,6 +379,17 @@ def _serve(argv: list[str]) -> None:
                 sys.stdout.flush()
 
     fake_server._Handler._stream = stream  # type: ignore[method-assign]
+    if args.report_requests:
+        dispatch = fake_server._Handler._dispatch
+
+        def arrived(self, method):  # the request line and headers are read; the body not yet
+            if method == "POST" and "/chat/completions" in self.path:
+                with said:
+                    sys.stdout.write(f"request {time.monotonic():.6f}\n")
+                    sys.stdout.flush()
+            return dispatch(self, method)
+
+        fake_server._Handler._dispatch = arrived  # type: ignore[method-assign]
     long_models = frozenset(m for m in args.long_models.split(",") if m)
     if long_models:
         answer_for = fake_server._Handler._answer_for

@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import BENCH_DIR, PYTHON, RESULTS_ENV, ROOT, Result, load_results, table  # noqa: E402
 
-ORDER = ["startup", "streaming", "long_chat", "branches", "memory", "picker_filter", "history_scale", "tools", "compare"]
+ORDER = ["startup", "streaming", "long_chat", "branches", "memory", "picker_filter", "history_scale", "tools", "compare",
+         "attachments"]
 NOT_BENCHMARKS = {"common", "run_all"}
 
 

@@ -223,6 +223,54 @@ TOOL_CALLS = {
 TOOL_ANSWER = "1234.5 + 678.25 = **1912.75**, and 99 + 1 = **100** (both from the `add` tool)."
 
 
+# The attachments scene: a screenshot and a source file sent (the screenshot scaled), then the
+# next prompt with a pasted image in its tray and the list of paths of an @ mention open.
+ATTACH_QUESTION = "The build fails with the error in @build-error.png — what is wrong in @settings.py?"
+ATTACH_ANSWER = (
+    "The screenshot shows `KeyError: 'DATABASE_URL'` raised at **settings.py, line 14**: the variable is read "
+    "with `os.environ[...]`, which fails when it is not set in CI.\n"
+    "\n"
+    "```python\n"
+    'DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///dev.db")\n'
+    "```\n"
+    "\n"
+    "Or set `DATABASE_URL` in the CI job's environment.\n"
+)
+ANSWERS[ATTACH_QUESTION] = ATTACH_ANSWER
+ATTACH_NEXT = "Fixed, the job is green now: @build-after.png. Anything else in @con"
+SETTINGS_PY = (
+    '"""Settings for the shop app."""\n\nimport os\nfrom pathlib import Path\n\n'
+    "BASE_DIR = Path(__file__).resolve().parent.parent\nDEBUG = os.environ.get(\"DEBUG\") == \"1\"\n"
+    "SECRET_KEY = os.environ.get(\"SECRET_KEY\", \"dev-only\")\nALLOWED_HOSTS = [\"localhost\"]\n\n"
+    "INSTALLED_APPS = [\"shop\", \"payments\"]\n\n"
+    "# Database\nDATABASE_URL = os.environ[\"DATABASE_URL\"]\n\nTIME_ZONE = \"UTC\"\n"
+)
+
+
+def attachment_files(folder: Path) -> Path:
+    """The scene's project folder: two screenshots (drawn with Pillow), a settings file, and
+    names for the completion list. The same bytes every run."""
+    from PIL import Image, ImageDraw
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, size, lines, colour in (
+        ("build-error.png", (2880, 1800), ["$ make test", "Traceback (most recent call last):",
+                                             '  File "settings.py", line 14', "KeyError: 'DATABASE_URL'"], "#e06c75"),
+        ("build-after.png", (1440, 900), ["$ make test", "142 passed in 3.1 s"], "#98c379"),
+    ):
+        image = Image.new("RGB", size, "#1e2127")
+        draw = ImageDraw.Draw(image)
+        for number, line in enumerate(lines):
+            draw.text((60, 60 + number * 40), line, fill=colour if number == len(lines) - 1 else "#abb2bf")
+        image.save(folder / name, optimize=False)
+    (folder / "settings.py").write_text(SETTINGS_PY, encoding="utf-8")
+    (folder / "config").mkdir(exist_ok=True)
+    (folder / "config" / "ci.yml").write_text("test:\n  script: make test\n", encoding="utf-8")
+    (folder / "conftest.py").write_text("import pytest\n" * 40, encoding="utf-8")
+    (folder / "contributing.md").write_text("# Contributing\n\nRun make test first.\n", encoding="utf-8")
+    return folder
+
+
 # ---------------------------------------------------------------------------
 # The fake server, playing the pictures' models
 
@@ -240,7 +288,9 @@ def scripted_server() -> Iterator[FakeServer]:
 
     def answer(model: str, messages: list[Any]) -> str:
         question = fake_server._last_user_text(messages)
-        return MODEL_ANSWERS.get((model, question)) or ANSWERS.get(question) or original_answer(model, messages)
+        first_line = question.split("\n", 1)[0]  # (after it: the attached files, as sent)
+        return (MODEL_ANSWERS.get((model, question)) or ANSWERS.get(question) or ANSWERS.get(first_line)
+                or original_answer(model, messages))
 
     original_calls, original_agent_answer = handler._agent_calls, handler._agent_answer
 
@@ -510,6 +560,24 @@ async def scene_web(app: Any, camera: Camera, server: FakeServer, clock: IsoCloc
         await camera.shoot(pilot, "web")
 
 
+async def scene_attachments(app: Any, camera: Camera, server: FakeServer, clock: IsoClock) -> None:
+    """A screenshot (scaled, as its chip says) and a source file sent with a question and
+    answered; then the next prompt: a pasted screenshot in its tray, an @ mention's list open."""
+    from textual import events
+
+    app.startup.cwd = attachment_files(app.store.path.parent / "project")
+    async with app.run_test(size=SIZE) as pilot:
+        pane = app.active_pane
+        await send(pilot, ATTACH_QUESTION)
+        await wait_for(pilot, lambda: pane.chat is not None and len(pane.messages.views) == 2, "the question sent")
+        await answered(pilot)
+        app.post_message(events.Paste(str(app.startup.cwd / "build-after.png")))  # as a dropped file arrives
+        await wait_for(pilot, lambda: pane.has_attachments and not pane.tray.preparing, "the pasted image")
+        pane.prompt.insert(ATTACH_NEXT)
+        await wait_for(pilot, lambda: pane.completing and len(pane.completion.rows) == 3, "the list of paths")
+        await camera.shoot(pilot, "attachments")
+
+
 async def run(out: Path, only: set[str] | None) -> list[Path]:
     camera = Camera(out, KEY)
     # The user's own settings, history, favourites and keys stay out of it.
@@ -540,6 +608,7 @@ async def play(home: Path, camera: Camera, only: set[str] | None) -> None:
         "branches": {"model": "gpt-4.1"},
         "compare": {"model": "gpt-4.1"},
         "web": {"model": "gpt-4.1"},
+        "attachments": {"model": "gpt-4.1"},
         "tools": {"model": "gpt-4.1-mini", "settings": Settings(theme=THEME, extra={"mcp": {"servers": {"calc": {
             "command": sys.executable, "args": [str(ROOT / "tests" / "mcp_server.py")]}}}})},
     }
@@ -570,6 +639,7 @@ SCENES: dict[str, Callable[..., Awaitable[None]]] = {
     "tools": scene_tools,  # tools.svg
     "compare": scene_compare,  # compare.svg
     "web": scene_web,  # web.svg
+    "attachments": scene_attachments,  # attachments.svg
 }
 
 

@@ -105,6 +105,11 @@ SCENARIOS: dict[str, str] = {
     "X-Fallback-From and X-Fallback-Reason (naming fallback_timeout); without, HTTP 503",
     "test/fallback-hostile": "as test/fails-then-fallback, but the fallback headers carry markup, C1 "
     "controls, a bidi override and hundreds of characters (FALLBACK_HOSTILE_HEADERS)",
+    "test/vision": "a vision model: answers with what the last user message carried: its text, the "
+    "count of image_url parts and each data URI's decoded size and type ('Images: 1 (2016×1512 "
+    "image/jpeg)'), decoded with Pillow",
+    "test/no-vision": "HTTP 400 as OpenAI words it ('Invalid content type. image_url is only supported by "
+    "certain models.') when a message has an image_url part; the normal answer otherwise",
 }
 
 # Header values a hostile server sends with a fallback answer. HTTP carries bytes: the UTF-8
@@ -392,6 +397,46 @@ def _last_user_text(messages: list[Any]) -> str:
         if isinstance(m, dict) and m.get("role") == "user":
             return _content_text(m.get("content"))
     return ""
+
+
+_NGINX_413 = (b"<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center>"
+              b"<h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+
+
+def _image_urls(message: Any) -> list[str]:
+    """The image_url URLs of a message's content parts."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, list):
+        return []
+    return [str((p.get("image_url") or {}).get("url", "")) for p in content
+            if isinstance(p, dict) and p.get("type") == "image_url"]
+
+
+def describe_image(url: str) -> str:
+    """``2016×1512 image/jpeg`` for a data URI (decoded with Pillow), or why it is not one."""
+    import base64
+    import io
+
+    found = re.match(r"data:([\w/+.-]+);base64,(.*)$", url, re.S)
+    if not found:
+        return "not a base64 data URI"
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(base64.b64decode(found.group(2), validate=True))) as image:
+            return f"{image.size[0]}×{image.size[1]} {found.group(1)}"
+    except Exception as error:  # the test asserts on this text
+        return f"unreadable {found.group(1)} ({type(error).__name__})"
+
+
+def vision_answer(messages: list[Any]) -> str:
+    """test/vision: what the last user message carried, images decoded; earlier images counted."""
+    last = next((m for m in reversed(messages) if isinstance(m, dict) and m.get("role") == "user"), {})
+    urls = _image_urls(last)
+    earlier = sum(len(_image_urls(m)) for m in messages if m is not last)
+    shown = ", ".join(describe_image(url) for url in urls)
+    return (f"Images: {len(urls)}" + (f" ({shown})" if urls else "") + f". Earlier images: {earlier}.\n\n"
+            f"You said: {_last_user_text(messages)[:2000]}\n")
 
 
 def normal_answer(model: str, messages: list[Any]) -> str:
@@ -693,7 +738,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch("DELETE")
 
     def _dispatch(self, method: str) -> None:
+        limit = self.fake.max_body
+        length = int(self.headers.get("Content-Length") or 0)
         raw = self._read_body()
+        if limit is not None and max(length, len(raw)) > limit:  # as nginx's client_max_body_size
+            self.fake._record({"method": method, "path": self.path, "headers": {k.lower(): v for k, v in
+                               self.headers.items()}, "json": None, "size": len(raw), "at": time.monotonic()})
+            self._send_bytes(413, _NGINX_413, "text/html")
+            return
         parsed: Any = None
         if raw:
             try:
@@ -703,8 +755,8 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {k.lower(): v for k, v in self.headers.items()}
         model = parsed.get("model") if isinstance(parsed, dict) else None
         self.fake._record(  # "web": the request asked for a web search (a ":web" model)
-            {"method": method, "path": self.path, "headers": headers, "json": parsed,
-             "web": isinstance(model, str) and model.endswith(":web")}
+            {"method": method, "path": self.path, "headers": headers, "json": parsed, "size": len(raw),
+             "at": time.monotonic(), "web": isinstance(model, str) and model.endswith(":web")}
         )
         path = self.path.split("?", 1)[0].rstrip("/")
 
@@ -793,6 +845,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if model.startswith("test/err-"):
             self._send_error_scenario(model)
+            return
+        if model == "test/no-vision" and any(_image_urls(m) for m in messages):
+            self._send_json(400, _error("Invalid content type. image_url is only supported by certain models.",
+                                        "invalid_request_error", None, "messages.[0].content.[1].type"))
             return
         self._answer_headers: dict[str, str] = {}  # (the handler serves every request of a connection)
         if model in ("test/fails-then-fallback", "test/fallback-hostile"):
@@ -954,6 +1010,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._agent_answer(messages)
         if model == "test/hostile":
             return HOSTILE_TEXT
+        if model == "test/vision":
+            return vision_answer(messages)
         if model == "test/long":
             m = _TOKENS_OVERRIDE.search(_last_user_text(messages))
             n = min(int(m.group(1)), 2_000_000) if m else 20000
@@ -1353,6 +1411,7 @@ class FakeServer:
         self._long_cache: dict[int, str] = {}
         self.stall_release = threading.Event()
         self.billing = Ledger()  # GET /v1/token/usage; .mode and .book_late_ms switch its behaviour
+        self.max_body: int | None = None  # a bigger request body is refused with 413, as nginx does
         self._stopping = threading.Event()
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -1481,6 +1540,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--usage", choices=("ok", "none", "wrong"), default="ok",
                    help="GET /v1/token/usage: as Apertis has it, 404, or a body of another shape")
     p.add_argument("--book-late", type=int, default=0, metavar="MS", help="book each answer's cost MS ms after it ends")
+    p.add_argument("--max-body", type=int, default=None, help="answer 413 to bigger request bodies (bytes)")
     args = p.parse_args(argv)
     # Ctrl-C stops it even when started in the background (where SIGINT is inherited ignored);
     # SIGTERM stops it cleanly too.
@@ -1488,6 +1548,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     server = FakeServer(key=args.key, rate=args.rate, port=args.port, host=args.host, verbose=args.verbose)
     server.billing.mode, server.billing.book_late_ms = args.usage, args.book_late
+    server.max_body = args.max_body
     server.start()
     print(f"fake Apertis server on {server.base_url} (key: {server.key})", flush=True)
     print(f"{len(MODEL_IDS)} models; scenarios: {', '.join(SCENARIOS)}", flush=True)

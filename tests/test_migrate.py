@@ -23,7 +23,8 @@ PINNED = Path(__file__).with_name("history_schema.sql")
 # steps forever, or those files would be migrated twice (or never).
 RELEASED = ("m001_initial", "m002_fts", "m003_fts_prefix", "m004_fts_skip_streaming", "m005_writer_pid",
             "m006_message_tree", "m007_tool_call_id", "m008_chat_tools",
-            "m009_comparisons", "m010_message_cost", "m011_web_search", "m012_fallback")
+            "m009_comparisons", "m010_message_cost", "m011_web_search", "m012_fallback",
+            "m013_attachments")
 # What FTS5 makes beside a virtual table, and sqlite-utils' record of migrations: their SQL is
 # SQLite's and sqlite-utils', not ours, and may change with their versions, so the pinned file
 # leaves them out.

@@ -198,6 +198,7 @@ def _search(store, args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from .cli import open_store
     from .core.store.export import ExportError, export_chat, format_for_path
+    from .core.store.export_files import files_folder, write_chat_files
 
     path = _db_path(args)
     if not path.exists():
@@ -212,14 +213,27 @@ def _export(args: argparse.Namespace) -> int:
     except ConfigError:
         settings = Settings()
     secret = resolve_api_key(settings, os.environ).value
+    # A Markdown export to a file writes the attachments beside it (chat.md -> chat.files/).
+    target = Path(args.output).expanduser() if args.output else None
     store = open_store(path)
     try:
-        text = export_chat(store, args.chat_id, fmt, secret=secret)
+        folder = files_folder(target) if target is not None and fmt == "md" else None
+        text = export_chat(store, args.chat_id, fmt, secret=secret, files_dir=folder)
+        code = _write_out(args, text, f"chat {args.chat_id}")
+        attached = {info.sha256 for m in store.messages(args.chat_id) for info in m.attachments}
+        if code == 0 and folder is not None and attached:
+            count, where = write_chat_files(store, args.chat_id, target)  # type: ignore[arg-type]
+            print(f"Wrote its {count} attached file{'s' if count != 1 else ''} to {where}.", file=sys.stderr)
+        elif code == 0 and fmt == "md" and attached:
+            print(f"Its {len(attached)} attached file{'s were' if len(attached) != 1 else ' was'} not written: "
+                  "export to a file (-o FILE) to have them beside it.", file=sys.stderr)
     except ExportError as error:
         return _fail(str(error))
+    except OSError as error:
+        return _fail(f"the attached files could not be written: {error.strerror or error}.")
     finally:
         store.close()
-    return _write_out(args, text, f"chat {args.chat_id}")
+    return code
 
 
 def _compare_report(args: argparse.Namespace) -> int:

@@ -237,6 +237,13 @@ def classify(status: int | None, body: ErrorBody | None, *, text: str = "", head
         hint = f"Wait {wait:g} s, then retry." if wait is not None else "Wait a moment, then retry."
         return done(ApiError("rate_limited", f"Too many requests: the server is rate-limiting you{st}{said}", hint,
                              status=status, retry_after=wait))
+    if status == 413:  # nginx's client_max_body_size, a proxy's limit: attachments, nearly always
+        where = host or "the server"
+        own = "." if not body.message else said  # nginx says it in an HTML page: nothing to add
+        return done(ApiError("too_large", f"The request is larger than {where} accepts (413){own}",
+                             "Attachments on this branch are sent again with every turn: send fewer or smaller "
+                             "ones (ctrl+l; smaller images in Settings, f2), or go on in a new chat (ctrl+n) or "
+                             "a fork from before them (ctrl+up, then f).", status=status))
     if status >= 500:
         return done(ApiError("server", f"The server had a problem{st}{said}", "Retry in a moment.", status=status))
     return done(ApiError("bad_request", f"The server rejected the request{st}{said}",

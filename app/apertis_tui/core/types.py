@@ -77,6 +77,7 @@ ErrorKind = Literal[
     "cut",  # the connection closed mid-answer
     "stream_error",  # {"error": ...} inside a 200 stream
     "bad_response",  # not JSON / not the expected shape
+    "too_large",  # 413: the request is bigger than the server takes (attachments, usually)
 ]
 
 
@@ -260,6 +261,7 @@ class Message:
     # A fallback answered instead of the model asked for (``model`` is then the one that did):
     # {"from": the model that failed, "reason": why, as the service said}; None otherwise.
     fallback: dict[str, str] | None = None
+    attachments: tuple["AttachmentInfo", ...] = ()  # files sent with a user message, in order
 
 
 @dataclass(frozen=True)
@@ -289,6 +291,31 @@ class SearchHit:
     message_id: int | None  # None when the hit is the chat's title
     snippet: str  # plain text; the match is between HIGHLIGHT_START and HIGHLIGHT_END
     updated_at: str
+
+
+# ---------------------------------------------------------------------------
+# Attachments
+
+AttachmentKind = Literal["image", "text", "folder"]
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """A file sent with a message, as stored (its bytes are kept apart, once per ``sha256``).
+
+    ``size`` is what is sent (an image after scaling, a folder's listing and texts);
+    ``width`` and ``height`` an image's as sent; ``name`` is shown (a folder's ends in "/");
+    ``note`` says what was done to it on the way ("4032×3024 → 2016×1512", "12 files, 2
+    binary left out")."""
+
+    sha256: str
+    kind: AttachmentKind
+    mime: str
+    size: int
+    name: str
+    width: int | None = None
+    height: int | None = None
+    note: str = ""
 
 
 HIGHLIGHT_START = "\x02"  # private markers, never shown: the UI turns them into styling

@@ -63,6 +63,7 @@ class Startup:
     session_path: Path | None = None  # where the open chats are remembered; None: not at all
     # The service's two addresses: "Test connection" offers the other when one cannot be reached.
     base_url_pair: tuple[str, str] = APERTIS_BASE_URLS
+    cwd: Path = field(default_factory=Path.cwd)  # where an attachment's relative path starts
 
 
 class ApertisApp(App[None]):

@@ -30,6 +30,10 @@ platformdirs picks the usual place elsewhere). Every key is optional::
     models = ["gpt-4o-mini"]         # up to 5, in order
     timeout = 30                     # seconds, 5 to 300
     enabled = true
+    [attachments]                    # files attached to a prompt (core.attachments)
+    image_max_side = 2048            # pixels on an image's long side; larger ones are scaled down
+    image_max_mb = 4                 # MB (MiB) an image may take; larger ones are re-encoded
+    text_max_kb = 200                # KB (KiB) of text a file, or a folder in all, may send
 
 Keys and tables this module does not know are kept in ``Settings.extra`` (same nesting as
 the file) and written back by ``save_settings``. Saving is atomic (``atomic_write``), the
@@ -50,15 +54,18 @@ from typing import Any
 
 from .. import paths
 from ..atomic import atomic_write
+from ..attachments.limits import AttachmentLimits
 from ..types import PARAM_NAMES, ChatParams, FallbackSettings
 from .fallback import fallback_table, read_fallback_table
 from .validation import (
+    ATTACHMENT_RANGES,
     DEFAULT_MODEL,
     DEFAULT_THEME,
     DEFAULT_WEB_CONTENT_LENGTH,
     DEFAULT_WEB_RESULTS,
     normalize_base_url,
     normalize_param,
+    validate_attachment_limit,
     validate_base_url,
     validate_param,
     validate_timeout,
@@ -87,6 +94,7 @@ class Settings:
     web_results_count: int = DEFAULT_WEB_RESULTS  # a web search's results (Apertis)
     web_content_length: str = DEFAULT_WEB_CONTENT_LENGTH  # and how much of each it reads
     fallback: FallbackSettings = field(default_factory=FallbackSettings)  # [fallback]: for every chat
+    attachments: AttachmentLimits = field(default_factory=AttachmentLimits)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -266,6 +274,18 @@ def _from_document(data: dict[str, Any], path: Path, text: str) -> Settings:
             extra["fallback"].pop(key, None)
         if not extra["fallback"]:
             del extra["fallback"]
+    if "attachments" in data:
+        table = data["attachments"]
+        check(None, "attachments", None if isinstance(table, dict) else "attachments must be a table ([attachments])")
+        limits = {}
+        for name in ATTACHMENT_RANGES:
+            if name in table:
+                value = extra["attachments"].pop(name)
+                check("attachments", name, validate_attachment_limit(name, value, label=f"attachments.{name}"))
+                limits[name] = float(value) if name == "image_max_mb" else int(value)
+        settings.attachments = AttachmentLimits(**limits)
+        if not extra["attachments"]:
+            del extra["attachments"]
 
     settings.extra = extra
     return settings
@@ -288,7 +308,7 @@ def _to_document(settings: Settings) -> dict[str, Any]:
     doc["web_results_count"] = settings.web_results_count
     doc["web_content_length"] = settings.web_content_length
     for key, value in extra.items():
-        if key not in ("params", "timeouts", "fallback") and key not in doc:
+        if key not in ("params", "timeouts", "fallback", "attachments") and key not in doc:
             doc[key] = value
     params = settings.params.as_dict()
     if "stop" in params:
@@ -306,6 +326,11 @@ def _to_document(settings: Settings) -> dict[str, Any]:
     own = fallback_table(settings.fallback) if settings.fallback != FallbackSettings() else {}
     if own or extra.get("fallback"):
         doc["fallback"] = {**extra.get("fallback", {}), **own}
+    defaults = AttachmentLimits()
+    limits = {name: getattr(settings.attachments, name) for name in ATTACHMENT_RANGES
+              if getattr(settings.attachments, name) != getattr(defaults, name)}  # only what differs
+    if limits or extra.get("attachments"):
+        doc["attachments"] = {**extra.get("attachments", {}), **limits}
     return doc
 
 

@@ -67,6 +67,24 @@ def normalize_param(name: str, value: Any) -> Any:
     return value
 
 
+# ``[attachments]``: (lowest, highest, whole numbers only) for each limit.
+ATTACHMENT_RANGES: dict[str, tuple[float, float, bool]] = {
+    "image_max_side": (64, 16384, True),  # pixels
+    "image_max_mb": (0.05, 100, False),  # MiB
+    "text_max_kb": (1, 102400, True),  # KiB
+}
+
+
+def validate_attachment_limit(name: str, value: Any, label: str | None = None) -> str | None:
+    """One of the attachment limits (``ATTACHMENT_RANGES``)."""
+    label = label or name
+    low, high, whole = ATTACHMENT_RANGES[name]
+    if not _is_number(value) or (whole and not float(value).is_integer()) or not low <= value <= high:
+        kind = "a whole number" if whole else "a number"
+        return f"{label} must be {kind} from {low:g} to {high:g}"
+    return None
+
+
 def validate_timeout(value: Any, label: str = "timeout") -> str | None:
     if not _is_number(value) or value <= 0:
         return f"{label} must be a number of seconds greater than 0"

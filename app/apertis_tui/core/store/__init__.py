@@ -2,7 +2,8 @@
 
 One module per job: ``opening`` (the file, its errors, crash recovery, the guarded
 connection), ``migrations`` (the schema), ``chats``, ``messages``, ``tree`` (paths, siblings,
-the current leaf, forks), ``compare`` (several models answering at once), ``spend`` (measured costs), ``search`` and ``export``
+the current leaf, forks), ``attachments`` (files sent with messages, stored once each),
+``compare`` (several models answering at once), ``spend`` (measured costs), ``search`` and ``export``
 (a chat as a file). ``History`` puts the per-job parts together: it is the one object
 callers hold.
 """

@@ -20,6 +20,7 @@ from ..spend import CostRow, Spent, reply_cost_text, spent
 from ..text import clean, one_line, redact
 from ..types import Chat, Message
 from ..web import describe_search, host_of
+from .export_files import attachment_lines, files_folder, json_files, message_attachments, write_chat_files
 from .opening import now_iso
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ __all__ = [
     "chat_to_markdown",
     "default_path",
     "export_chat",
+    "export_to_file",
     "format_for_path",
     "render",
     "write_export",
@@ -133,8 +135,10 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in text.split("\n"))
 
 
-def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | None = None) -> str:
-    """The chat as a Markdown document: a header with the chat's facts, then each message."""
+def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | None = None,
+                     files_dir: str | None = None) -> str:
+    """The chat as a Markdown document: a header with the chat's facts, then each message.
+    Attachments are linked into ``files_dir`` (beside the export; None: named only)."""
     out: list[str] = [f"# {one_line(chat.title, 200) or 'Untitled chat'}", ""]
     facts = [
         ("Chat", str(chat.id)),
@@ -164,12 +168,12 @@ def chat_to_markdown(chat: Chat, messages: Sequence[Message], *, secret: str | N
         out += ["", "## System prompt", "", _quote(clean(chat.system_prompt))]
     out += ["", "---"]
     for message in path:
-        out += _message_markdown(message, "##", after=out[-1])
+        out += _message_markdown(message, "##", after=out[-1], files_dir=files_dir)
         others = versions.get(message.id, [])
         if others:
             out += ["<details>", f"<summary>Other versions of this turn ({len(others)})</summary>"]
             for other in others:
-                out += _message_markdown(other, "###", after=out[-1])
+                out += _message_markdown(other, "###", after=out[-1], files_dir=files_dir)
             out += ["</details>", ""]
     return redact("\n".join(out).rstrip("\n") + "\n", secret)
 
@@ -191,7 +195,7 @@ def _current_path(chat: Chat, messages: Sequence[Message]) -> tuple[list[Message
     return path, versions
 
 
-def _message_markdown(message: Message, heading: str, *, after: str) -> list[str]:
+def _message_markdown(message: Message, heading: str, *, after: str, files_dir: str | None = None) -> list[str]:
     """One message as a section; ``after``: the line it follows (a blank one is not doubled)."""
     tool = f"Tool result: {message.model or 'a tool'} ({message.tool_call_id or 'no call id'})"
     who = {"user": "You", "tool": tool}.get(message.role, message.model or message.role)
@@ -216,6 +220,7 @@ def _message_markdown(message: Message, heading: str, *, after: str) -> list[str
         out += [_fence(clean(message.content).strip("\n"), "text"), ""]
     elif message.content:
         out += [clean(message.content).strip("\n"), ""]
+    out += attachment_lines(message, files_dir)
     if message.tool_calls:
         out += ["Tool calls:", "", _fence(json.dumps(message.tool_calls, indent=2, ensure_ascii=False), "json"), ""]
     out += _sources_markdown(message)
@@ -246,7 +251,7 @@ def _message_record(message: Message) -> dict[str, Any]:
             "completion_tokens": message.completion_tokens,
             "total_tokens": (message.prompt_tokens or 0) + (message.completion_tokens or 0),
         }
-    return {
+    record = {
         "id": message.id,
         "parent_id": message.parent_id,
         "role": message.role,
@@ -270,12 +275,17 @@ def _message_record(message: Message) -> dict[str, Any]:
         "server_timings": message.server_timings.as_dict() if message.server_timings is not None else None,
         "fallback": message.fallback,  # {"from", "reason"} when a fallback model wrote it
     }
+    if message.attachments:  # by hash; the bytes are in the export's "attachments", once each
+        record["attachments"] = message_attachments(message)
+    return record
 
 
-def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None = None) -> str:
+def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None = None,
+                 files: dict[str, Any] | None = None) -> str:
     """The chat as one JSON object: ``{"format", "version", "exported_at", "chat", "messages"}``;
     every message of every branch, each with its ``parent_id``; ``chat.current_id`` is the leaf
-    of the branch that is shown and sent."""
+    of the branch that is shown and sent. ``files`` (``export_files.json_files``): the bytes of
+    the attachments, base64, by hash, as ``"attachments"``."""
     total = _spent(messages)
     record = {
         "format": JSON_FORMAT,
@@ -298,27 +308,52 @@ def chat_to_json(chat: Chat, messages: Sequence[Message], *, secret: str | None 
         },
         "messages": [_message_record(m) for m in messages],
     }
-    return json.dumps(_scrub(record, secret), indent=2, ensure_ascii=False) + "\n"
+    scrubbed = _scrub(record, secret)
+    if files:
+        scrubbed["attachments"] = files  # (bytes, not text: nothing to scrub)
+    return json.dumps(scrubbed, indent=2, ensure_ascii=False) + "\n"
 
 
 # ---------------------------------------------------------------------------
 # From the store to a file
 
 
-def render(chat: Chat, messages: Sequence[Message], fmt: ExportFormat, *, secret: str | None = None) -> str:
+def render(chat: Chat, messages: Sequence[Message], fmt: ExportFormat, *, secret: str | None = None,
+           files: dict[str, Any] | None = None, files_dir: str | None = None) -> str:
     if fmt == "json":
-        return chat_to_json(chat, messages, secret=secret)
+        return chat_to_json(chat, messages, secret=secret, files=files)
     if fmt == "md":
-        return chat_to_markdown(chat, messages, secret=secret)
+        return chat_to_markdown(chat, messages, secret=secret, files_dir=files_dir)
     raise ExportError(f"Unknown export format {fmt!r}: use md or json.")
 
 
-def export_chat(store: History, chat_id: int, fmt: ExportFormat, *, secret: str | None = None) -> str:
-    """The text of chat ``chat_id`` in ``fmt``; ExportError if there is no such chat."""
+def export_chat(store: History, chat_id: int, fmt: ExportFormat, *, secret: str | None = None,
+                files_dir: str | None = None) -> str:
+    """The text of chat ``chat_id`` in ``fmt``; ExportError if there is no such chat. JSON
+    carries the attachments' bytes; Markdown links them into ``files_dir`` (see
+    ``export_to_file``, which writes them there)."""
     chat = store.get_chat(chat_id)
     if chat is None:
         raise ExportError(f"There is no chat {chat_id} in the history.")
-    return render(chat, store.messages(chat_id), fmt, secret=secret)
+    messages = store.messages(chat_id)
+    files = json_files(store, messages) if fmt == "json" and any(m.attachments for m in messages) else None
+    return render(chat, messages, fmt, secret=secret, files=files, files_dir=files_dir)
+
+
+def export_to_file(store: History, chat_id: int, fmt: ExportFormat, target: str | Path, *,
+                   secret: str | None = None, overwrite: bool = False) -> Path:
+    """Write chat ``chat_id`` to ``target`` (as ``write_export``); a Markdown export's
+    attachments go into the folder beside it (``chat.files/``)."""
+    target = Path(target).expanduser()
+    folder = files_folder(target) if fmt == "md" else None
+    written = write_export(target, export_chat(store, chat_id, fmt, secret=secret, files_dir=folder),
+                           overwrite=overwrite)
+    if folder is not None:
+        try:
+            write_chat_files(store, chat_id, written)
+        except OSError as exc:
+            raise ExportError(f"Wrote {written}, but not its attachments: {exc.strerror or exc}.") from exc
+    return written
 
 
 def default_path(chat_id: int, fmt: ExportFormat, home: Path | None = None) -> Path:

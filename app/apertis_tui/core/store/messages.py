@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..text import clean, one_line
-from ..types import Message
-from .opening import HistoryFile, StoreError, now_iso
+from ..types import AttachmentInfo, Message
+from .attachments import Attachments, link_attachments
+from .opening import StoreError, now_iso
 
 if TYPE_CHECKING:
     from ..web import ServerTimings, WebSearch, WebSource
@@ -89,16 +91,16 @@ def _served_by(conn: sqlite3.Connection, message_id: int, model: str | None, fal
                      (model, json.dumps(fallback) if fallback is not None else None, message_id))
 
 
-class Messages(HistoryFile):
+class Messages(Attachments):
     """The message methods of ``History``."""
 
     # -- writing -----------------------------------------------------------
 
     def _insert_message(self, chat_id: int, role: str, content: str, model: str | None, status: str,
-                        parent_id: int | None = CURRENT) -> int:
+                        parent_id: int | None = CURRENT, attachments: Sequence[AttachmentInfo] = ()) -> int:
         """Insert a message below ``parent_id`` (None: a first message; CURRENT: below the
-        chat's current leaf), make it the chat's current leaf and bump the chat, in one
-        transaction."""
+        chat's current leaf) with its ``attachments``, make it the chat's current leaf and bump
+        the chat, in one transaction."""
         now = now_iso()
         with self._write() as conn:
             chat = conn.execute("SELECT current_id FROM chats WHERE id = ?", (chat_id,)).fetchone()
@@ -119,6 +121,8 @@ class Messages(HistoryFile):
                 (chat_id, parent_id, depth, role, content, model, status, now),
             )
             message_id = int(cursor.lastrowid)
+            if attachments:
+                link_attachments(conn, message_id, attachments)
             conn.execute("UPDATE chats SET updated_at = ?, current_id = ? WHERE id = ?", (now, message_id, chat_id))
             return message_id
 
@@ -131,10 +135,13 @@ class Messages(HistoryFile):
         model: str | None = None,
         status: str = "complete",
         parent_id: int | None = CURRENT,
+        attachments: Sequence[AttachmentInfo] = (),
     ) -> Message:
         """A user or system message, stored at once, below ``parent_id`` (by default the chat's
-        current leaf; the parent of another version of a message makes a sibling of it)."""
-        message = self._get_message(self._insert_message(chat_id, role, content, model, status, parent_id))
+        current leaf; the parent of another version of a message makes a sibling of it), with
+        the files attached to it (``core.attachments``; stored in the same transaction)."""
+        message = self._get_message(self._insert_message(chat_id, role, content, model, status, parent_id,
+                                                         attachments))
         assert message is not None
         return message
 
@@ -224,7 +231,7 @@ class Messages(HistoryFile):
 
     def _get_message(self, message_id: int) -> Message | None:
         rows = self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?", (message_id,))
-        return message_from_row(rows[0]) if rows else None
+        return self.with_attachments([message_from_row(rows[0])])[0] if rows else None
 
     def get_messages(self, message_ids: list[int]) -> dict[int, Message]:
         """The given messages by id (missing ones are left out)."""
@@ -235,12 +242,12 @@ class Messages(HistoryFile):
             marks = ",".join("?" * len(chunk))
             for r in self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({marks})", chunk):
                 out[r["id"]] = message_from_row(r)
-        return out
+        return {m.id: m for m in self.with_attachments(list(out.values()))}
 
     def messages(self, chat_id: int) -> list[Message]:
         """All of a chat's messages, every branch, oldest first (``path`` gives one branch)."""
         rows = self._rows(f"SELECT {MESSAGE_COLUMNS} FROM messages WHERE chat_id = ? ORDER BY id", (chat_id,))
-        return [message_from_row(r) for r in rows]
+        return self.with_attachments([message_from_row(r) for r in rows])
 
     # -- what is sent ------------------------------------------------------
 
@@ -248,6 +255,10 @@ class Messages(HistoryFile):
         """The OpenAI ``messages`` to send for the next turn after ``leaf_id`` (by default the
         chat's current leaf): the system prompt, then the turns on the path from the root to it,
         in one recursive query (O(depth)). Other branches are never sent.
+
+        A user message with attachments sends them too (``core.attachments.sending``): text files
+        and folders as fenced text, images as ``image_url`` parts; on every later turn of the path
+        as well, so the model keeps seeing them.
 
         Left out: a reply still streaming, and anything without text (e.g. a failed reply). A
         reply that was stopped, interrupted or cut keeps its partial text. Tool calls go with
@@ -268,16 +279,23 @@ class Messages(HistoryFile):
         rows = self._rows(
             "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, depth FROM messages WHERE id = ? "
             "UNION ALL SELECT m.id, m.parent_id, m.depth FROM messages m JOIN up ON m.id = up.parent_id) "
-            "SELECT role, content, tool_calls, tool_call_id FROM messages WHERE id IN (SELECT id FROM up) "
+            "SELECT role, content, tool_calls, tool_call_id, id FROM messages WHERE id IN (SELECT id FROM up) "
             "AND role IN ('user', 'assistant', 'tool') AND status != 'streaming' ORDER BY depth",
             (leaf,), named=False,
         )
-        at, count = 0, len(rows)  # (role, content, tool_calls, tool_call_id) tuples
+        attached = self.attachments_of(row[4] for row in rows if row[0] == "user")
+        files = self.attachment_data(info.sha256 for infos in attached.values() for info in infos) if attached else {}
+        at, count = 0, len(rows)  # (role, content, tool_calls, tool_call_id, id) tuples
         while at < count:
-            role, content, tool_calls, _ = rows[at]
+            role, content, tool_calls, _, message_id = rows[at]
             at += 1
             if role == "user":
-                if content.strip():
+                infos = [(info, files[info.sha256]) for info in attached.get(message_id, ()) if info.sha256 in files]
+                if infos:
+                    from ..attachments.sending import user_content
+
+                    out.append({"role": "user", "content": user_content(content, infos)})
+                elif content.strip():
                     out.append({"role": "user", "content": content})
             elif role == "assistant":
                 calls = []

@@ -314,6 +314,41 @@ def m012_fallback(db: "sqlite_utils.Database") -> None:
     db.execute("ALTER TABLE messages ADD COLUMN fallback TEXT")
 
 
+@migration
+def m013_attachments(db: "sqlite_utils.Database") -> None:
+    # Files sent with user messages. Their bytes are stored once per content hash in
+    # ``attachments`` (the same screenshot sent twice is one row), apart from messages.content,
+    # so the full-text index holds none of them; ``message_attachments`` links a message to
+    # them in order, with the name shown and what was done to each (an image's scaling).
+    # A blob no message links to any more goes with its last link (the trigger).
+    for statement in (
+        """CREATE TABLE attachments (
+            sha256 TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            mime TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            data BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE message_attachments (
+            message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            sha256 TEXT NOT NULL REFERENCES attachments(sha256),
+            name TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (message_id, position)
+        )""",
+        "CREATE INDEX message_attachments_sha256 ON message_attachments(sha256)",
+        """CREATE TRIGGER message_attachments_gc AFTER DELETE ON message_attachments
+        WHEN NOT EXISTS (SELECT 1 FROM message_attachments WHERE sha256 = old.sha256) BEGIN
+            DELETE FROM attachments WHERE sha256 = old.sha256;
+        END""",
+    ):
+        db.execute(statement)
+
+
 # The names the database records; the released ones are pinned in tests/test_migrate.py.
 MIGRATION_NAMES: tuple[str, ...] = tuple(step.__name__ for step in MIGRATIONS)
 SCHEMA_VERSION = len(MIGRATION_NAMES)

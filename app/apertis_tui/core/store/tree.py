@@ -9,8 +9,9 @@ newest message (highest id) is always a leaf: "the newest leaf under X" is one `
 from __future__ import annotations
 
 from ..types import Chat, Message
+from .attachments import Attachments
 from .messages import MESSAGE_COLUMNS, message_from_row
-from .opening import HistoryFile, StoreError, now_iso
+from .opening import StoreError, now_iso
 
 # The ids on the path from a message up to the root, with their depth.
 _UP = """
@@ -25,7 +26,7 @@ _COPIED = ("role, content, reasoning, model, status, error, created_at, finished
 _COPIED += ", sources, web_search, server_timings"  # (m011)
 
 
-class Tree(HistoryFile):
+class Tree(Attachments):
     """The tree methods of ``History``."""
 
     def path_to(self, leaf_id: int | None, *, before_depth: int | None = None, after_depth: int | None = None,
@@ -41,13 +42,13 @@ class Tree(HistoryFile):
                 "(SELECT id FROM up WHERE depth > ?) ORDER BY depth LIMIT ?",
                 (leaf_id, after_depth, limit if limit is not None else -1),
             )
-            return [message_from_row(r) for r in rows]
+            return self.with_attachments([message_from_row(r) for r in rows])
         rows = self._rows(
             f"{_UP} SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN "
             "(SELECT id FROM up WHERE depth < ?) ORDER BY depth DESC LIMIT ?",
             (leaf_id, before_depth if before_depth is not None else 2**62, limit if limit is not None else -1),
         )
-        return [message_from_row(r) for r in reversed(rows)]
+        return self.with_attachments([message_from_row(r) for r in reversed(rows)])
 
     def path_ids(self, leaf_id: int | None) -> list[int]:
         if leaf_id is None:
@@ -127,12 +128,15 @@ class Tree(HistoryFile):
             fork_id = int(cursor.lastrowid)
             conn.execute("UPDATE chats SET web = (SELECT web FROM chats WHERE id = ?) WHERE id = ?", (chat_id, fork_id))
             parent = None
+            copies = []
             for depth, old_id in enumerate(ids, start=1):
                 cursor = conn.execute(
                     f"INSERT INTO messages (chat_id, parent_id, depth, {_COPIED}) "
                     f"SELECT ?, ?, ?, {_COPIED} FROM messages WHERE id = ?",
                     (fork_id, parent, depth, old_id))
                 parent = int(cursor.lastrowid)
+                copies.append((old_id, parent))
+            self.copy_attachment_links(conn, copies)  # the files themselves are shared, not copied
             conn.execute("UPDATE chats SET current_id = ? WHERE id = ?", (parent, fork_id))
         fork = self.get_chat(fork_id)  # type: ignore[attr-defined]
         assert fork is not None

@@ -33,6 +33,7 @@ from ...core.settings.file import ConfigError, Settings, load_settings, save_set
 from ...core.settings.resolve import Connection, resolve_api_key
 from ...core.settings.validation import (
     APERTIS_BASE_URLS,
+    ATTACHMENT_RANGES,
     DEFAULT_BASE_URL,
     DEFAULT_MODEL,
     normalize_base_url,
@@ -44,6 +45,7 @@ from ...core.text import clean, one_line
 from ..widgets.fallback_fields import FallbackFields
 from ..widgets.param_fields import FieldRow, ParamFields
 from ..widgets.web_fields import WEB_FIELDS, WebSearchFields
+from ..widgets.attachment_fields import AttachmentFields
 from .confirm import ConfirmDialog
 from .connection_test import ConnectionTest
 
@@ -172,6 +174,8 @@ class SettingsScreen(ConnectionTest, Screen[bool]):
             yield WebSearchFields(settings.web_results_count, settings.web_content_length, id="web-search")
             yield Static("Fallback models (Apertis): for every chat without its own (f9)", classes="settings-section")
             yield FallbackFields(settings.fallback, model=settings.default_model, id="fallback")
+            yield Static("Attachments", classes="settings-section")
+            yield AttachmentFields(settings.attachments, id="attachment-limits")
 
             yield Static("Look", classes="settings-section")
             themes = list(app.available_themes)
@@ -240,6 +244,7 @@ class SettingsScreen(ConnectionTest, Screen[bool]):
             self._value("warn_below_usd"),
             self.query_one(WebSearchFields).snapshot(),
             self.query_one(FallbackFields).snapshot(),
+            self.query_one(AttachmentFields).snapshot(),
         )
 
     @property
@@ -283,6 +288,8 @@ class SettingsScreen(ConnectionTest, Screen[bool]):
         problems.update(web_problems)
         fallback, fallback_problems = self.query_one(FallbackFields).read()
         problems.update(fallback_problems)
+        limits, limit_problems = self.query_one(AttachmentFields).read()
+        problems.update(limit_problems)
         base_text = self._value("base_url").strip()
         prompt = clean(self.query_one("#system_prompt", TextArea).text)
         settings = replace(
@@ -300,6 +307,7 @@ class SettingsScreen(ConnectionTest, Screen[bool]):
             web_results_count=web_results,
             web_content_length=web_length,
             fallback=fallback,
+            attachments=limits,
             extra=copy.deepcopy(app.settings.extra),
         )
         connection = app.connection.edited(settings, app.startup.env, key_typed=key_typed,
@@ -377,6 +385,8 @@ class SettingsScreen(ConnectionTest, Screen[bool]):
             self.notify(f"Not saved: {problem}.", title="Settings", severity="error", timeout=8, markup=False)
             target = {"stop": "param-stop-0", "fallback_timeout": "fallback-timeout"}.get(field, field if field in TIMEOUT_LABELS or field in
                                                    ("api_key", "base_url", "warn_below_usd", *WEB_FIELDS) else f"param-{field}")
+            if field in ATTACHMENT_RANGES:
+                target = f"attach-{field}"
             self.query_one(f"#{target}").focus()
             return
         path = self.tui.startup.config_path

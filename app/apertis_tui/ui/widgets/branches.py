@@ -241,8 +241,10 @@ class Branches:
         """Put a question of yours into the prompt: sending it makes a new version of it (the
         old question and its answers stay); escape gives the draft back."""
         prompt = self.prompt  # type: ignore[attr-defined]
-        if self.editing is None:
+        first = self.editing is None
+        if first:
             self._draft = prompt.text
+        self.attachments_for_edit(view.message.attachments, first=first)  # type: ignore[attr-defined]
         self.editing = view.message
         prompt.load_text(view.message.content)
         prompt.move_cursor(prompt.document.end)
@@ -252,6 +254,7 @@ class Branches:
 
     def end_editing(self, *, restore_draft: bool = False) -> None:
         self.editing = None
+        self.attachments_after_edit(restore_draft=restore_draft)  # type: ignore[attr-defined]
         if restore_draft:
             prompt = self.prompt  # type: ignore[attr-defined]
             prompt.load_text(self._draft)

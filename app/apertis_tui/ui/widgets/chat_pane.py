@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -28,13 +29,14 @@ from ...core import logs
 from ...core.store import StoreError
 from ...core.text import clean, one_line
 from ...core.types import Message as StoredMessage
-from ...core.types import ApiError, Chat, ChatParams, ChatTools, Comparison, FallbackSettings
+from ...core.types import ApiError, AttachmentInfo, Chat, ChatParams, ChatTools, Comparison, FallbackSettings
 from ..signals import follow_app_signals
 from ..startup import PromptSlot
 from ..titles import chat_title
 from .message_list import MessageList
 from .message_view import MessageView
 from ..pacing import STATUS_EVERY, YIELD_EVERY
+from .attaching import Attaching
 from .branches import Branches
 from .comparing import Comparing
 from .tool_turns import ToolTurns, refuses_tools, tools_refused
@@ -68,13 +70,18 @@ class ChatTitle(Static):
     """
 
 
-class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
+class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Attaching, Vertical):
     """A chat: ``chat`` is None until its first message is sent (nothing is stored before)."""
 
     BINDINGS = [
+        Binding("escape", "close_completion", show=False),  # the list of paths (f1: under tab)
         Binding("escape", "cancel_edit", "Cancel edit", tooltip="Give back the draft the edit replaced",
                 id="chat.cancel_edit"),
         Binding("escape", "stop", "Stop", id="chat.stop"),
+        # (Not in f1: the status line says it while it applies, "esc: not now".)
+        Binding("escape", "cancel_send", show=False),  # the message waiting for its attachments
+        Binding("ctrl+l", "attachments", "Attachments", tooltip="The prompt's attachments (delete removes one)",
+                id="chat.attachments"),
         Binding("ctrl+g", "regenerate", "Regenerate", id="chat.regenerate"),
         Binding("f3", "copy_reply", "Copy", tooltip="Copy reply", id="chat.copy_reply"),
         Binding("ctrl+t", "toggle_reasoning", "Reasoning", show=False, id="chat.reasoning"),
@@ -335,6 +342,12 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
             return self.is_streaming and self.editing is None
         if action == "cancel_edit":
             return self.editing is not None
+        if action == "close_completion":
+            return self.completing
+        if action == "cancel_send":
+            return self._send_when_ready
+        if action == "attachments":
+            return self.has_attachments
         if action in {"regenerate", "copy_reply"}:
             return True if self._last_assistant_view() is not None or action == "regenerate" else None
         return True
@@ -349,8 +362,7 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
 
     def on_prompt_input_submitted(self, event: PromptInput.Submitted) -> None:
         event.stop()
-        if self.send(event.text):
-            self.prompt.clear()
+        self.submit(event.text)  # (see Attaching: with the prompt's attachments, once ready)
 
     def on_prompt_input_scroll_request(self, event: PromptInput.ScrollRequest) -> None:
         event.stop()
@@ -359,10 +371,11 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
             return
         self.messages.page(event.pages)
 
-    def send(self, text: str) -> bool:
-        """Store ``text`` as the user's message and ask for an answer. False if not sent."""
+    def send(self, text: str, attachments: Sequence[AttachmentInfo] = ()) -> bool:
+        """Store ``text`` (and ``attachments``, prepared) as the user's message and ask for an
+        answer. False if not sent."""
         text = clean(text)  # a paste can carry escape sequences too
-        if not text.strip():
+        if not text.strip() and not attachments:
             return False
         if self.is_streaming:
             asking = any(bar.asking for bar in self.query_children("#approval"))  # type: ignore[attr-defined]
@@ -377,18 +390,19 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
                 self.tui.notify("An edit makes a version of one conversation: turn comparing off (f7) first.",
                                 severity="warning")
                 return False
-            return self.send_compared(text)
+            return self.send_compared(text, attachments)
         store = self.tui.store
         edited = self.editing  # sending an edit makes a new version of that message
         try:
             if self.chat is None:
-                self.chat = self.tui.new_chat(self.model, title=one_line(text, 60),
+                self.chat = self.tui.new_chat(self.model, title=one_line(text, 60) or
+                                              one_line(", ".join(a.name for a in attachments), 60),
                                               system_prompt=self._pending_system_prompt, params=self._pending_params,
                                               tools=self._pending_tools, web=self._pending_web,
                                               fallback=self._pending_fallback)
                 self.refresh_title()
             parent = edited.parent_id if edited is not None else self.leaf_id
-            message = store.add_message(self.chat.id, "user", text, parent_id=parent)
+            message = store.add_message(self.chat.id, "user", text, parent_id=parent, attachments=attachments)
         except StoreError as error:  # disk full, a read-only disk, a lock held too long
             self.tui.notify(f"{error} The message was not sent; it is still in the prompt.", title="Not sent",
                             severity="error", timeout=20)
@@ -455,6 +469,7 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
         """Stream one answer below ``parent_id``, saving it as it comes; the stored result
         (None when it could not even be started). In a comparison, ``cell`` shows it and
         ``started`` is its saver and row, made before any answer of the comparison starts."""
+        from ...core.attachments.sending import has_images, images_refused, refuses_images
         from ...core.events import WEB_EVENTS, ContentDelta, FallbackUsed, Finish, ReasoningDelta, StreamError, UsageEvent
         from ...core.reply import ReplyAccumulator
         from .reply_saver import ReplySaver  # (here: nothing of it is needed for the first frame)
@@ -476,7 +491,11 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
             view = self.messages.add(message, streaming=True)
             self.mark_versions([view])  # a regenerated reply: "‹ 2/2 ›" at once
             header = None
-        context = app.store.context(chat.id, parent_id)
+        # With attachments in the history, in a thread: those on the path are read and base64-encoded.
+        if app.store.any_attachments():
+            context = await asyncio.to_thread(app.store.context, chat.id, parent_id)
+        else:
+            context = app.store.context(chat.id, parent_id)
         stats = StreamStats(model=model, started=time.monotonic())
         reply = ReplyAccumulator()
         if header is not None:
@@ -536,6 +555,9 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
             refused_tools = tools is not None and refuses_tools(reply.error)
             if refused_tools:
                 reply.end = StreamError(tools_refused(model, reply.error))  # type: ignore[arg-type]
+            refused_images = not refused_tools and refuses_images(reply.error) and has_images(context)
+            if refused_images:
+                reply.end = StreamError(images_refused(model, reply.error))  # type: ignore[arg-type]
             duration = time.monotonic() - stats.started
             app.spend.ended(metered, reply)  # (a 402 says what was left; the usage is read after the save)
             final = saver.finish(reply, status, stats, duration)
@@ -547,6 +569,8 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Vertical):
                 self.status.finished(status, stats, duration, self.branch_text())
                 if refused_tools:
                     self.call_later(self._offer_tools_off)
+                elif refused_images:
+                    self.call_later(self.offer_vision_model)
         return final
 
     # -- actions -------------------------------------------------------------

@@ -19,6 +19,9 @@ from ...core.types import Comparison
 from ...core.types import Message as StoredMessage
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from ...core.types import AttachmentInfo
     from ..app import ApertisApp
     from .chat_pane import ChatPane
     from .comparison_view import CompareCell, ComparisonView
@@ -82,8 +85,8 @@ class Comparing:
 
     # -- sending ------------------------------------------------------------------
 
-    def send_compared(self: "ChatPane", text: str) -> bool:
-        """Store ``text`` as the prompt of every compared column and ask each model."""
+    def send_compared(self: "ChatPane", text: str, attachments: "Sequence[AttachmentInfo]" = ()) -> bool:
+        """Store ``text`` (with ``attachments``) as the prompt of every compared column and ask each model."""
         from .comparison_view import ComparisonView
 
         store = self.tui.store
@@ -91,15 +94,16 @@ class Comparing:
         models = comparison.models if comparison is not None else self.comparing
         try:
             if self.chat is None:
-                self.chat = self.tui.new_chat(models[0], title=text[:60], system_prompt=self._pending_system_prompt,
+                title = text[:60] or ", ".join(a.name for a in attachments)[:60]
+                self.chat = self.tui.new_chat(models[0], title=title, system_prompt=self._pending_system_prompt,
                                               params=self._pending_params, tools=self._pending_tools,
                                               web=self._pending_web)
                 self.refresh_title()
             if comparison is None:
-                question = store.add_message(self.chat.id, "user", text, parent_id=self.leaf_id)
+                question = store.add_message(self.chat.id, "user", text, parent_id=self.leaf_id, attachments=attachments)
                 prompts = [question] * len(models)
             else:
-                prompts = [store.add_message(self.chat.id, "user", text, parent_id=leaf)
+                prompts = [store.add_message(self.chat.id, "user", text, parent_id=leaf, attachments=attachments)
                            for leaf in comparison.leaves]
         except StoreError as error:
             self.tui.notify(f"{error} The message was not sent; it is still in the prompt.", title="Not sent",

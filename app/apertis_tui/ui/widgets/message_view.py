@@ -17,6 +17,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.events import Click
 from textual.geometry import Size
+from textual.message import Message as WidgetMessage
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
@@ -61,6 +62,7 @@ class MessageView(LayoutOnce, Widget):
         "message--tool-label",
         "message--asking",
         "message--source",
+        "message--chip",
     }
 
     # Here rather than in styles/base.tcss: parsed when the first message is shown, which
@@ -131,7 +133,18 @@ class MessageView(LayoutOnce, Widget):
         color: $text-accent;
         text-style: underline;
     }
+    MessageView > .message--chip {
+        background: $surface;
+        color: $text;
+    }
     """
+
+    class ChipsClicked(WidgetMessage):
+        """A click on the attachments of a message: list them (a preview is one key away)."""
+
+        def __init__(self, message: Message) -> None:
+            super().__init__()
+            self.message = message
 
     def __init__(self, message: Message, *, streaming: bool = False, in_column: bool = False) -> None:
         """``in_column``: an answer in a comparison's column, whose header names its model and
@@ -149,6 +162,7 @@ class MessageView(LayoutOnce, Widget):
         self._dirty = True
         self._timer: Timer | None = None
         self._frame = MIN_FRAME
+        self._chip_rows = range(0)  # the lines that show the attachments
         self._load(message, streaming)
 
     def _load(self, message: Message, streaming: bool) -> None:
@@ -315,6 +329,11 @@ class MessageView(LayoutOnce, Widget):
         self._dirty = False
         console = self.app.console
         lines = [] if self.in_column else [self._label_strip()]
+        self._chip_rows = range(0)
+        if self.message.attachments:
+            chips = self._chip_strips(width)
+            self._chip_rows = range(len(lines), len(lines) + len(chips))
+            lines.extend(chips)
         if self.reasoning.size:
             lines.append(self._reasoning_header())
             if self.reasoning_open:
@@ -398,6 +417,14 @@ class MessageView(LayoutOnce, Widget):
         label.overflow = "ellipsis"
         return text_strips(self.app.console, label, max(1, self._width))[0]
 
+    def _chip_strips(self, width: int) -> list[Strip]:
+        """The message's attachments as chips ("▣ photo.jpg · image 4032×3024 → 2016×1512, 812 KB")."""
+        from ..attachment_chips import chip_strips
+
+        return chip_strips(self.app.console, self.message.attachments, width,
+                           self.get_component_rich_style("message--chip"),
+                           Style(color=self.get_component_rich_style("message--meta").color))
+
     def _reasoning_header(self) -> Strip:
         words = self.reasoning.words
         arrow = "▾" if self.reasoning_open else "▸"
@@ -457,8 +484,11 @@ class MessageView(LayoutOnce, Widget):
         self.clicked(event.y)
 
     def clicked(self, y: int) -> None:
-        """A click on line ``y``: the reasoning's header shows or hides it; a long tool call unfolds."""
-        if self.reasoning.size and y == (0 if self.in_column else 1):
+        """A click on line ``y``: the reasoning's header shows or hides it; a long tool call unfolds;
+        the attachments are listed."""
+        if y in self._chip_rows:
+            self.post_message(self.ChipsClicked(self.message))
+        elif self.reasoning.size and y == (0 if self.in_column else 1):
             self.toggle_reasoning()
         elif y > 0 and self.foldable:
             self.toggle_fold()

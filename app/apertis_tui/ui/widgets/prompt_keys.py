@@ -25,3 +25,17 @@ PROMPT_BINDINGS = [
     # TextArea takes f7 for "select all" likewise.
     Binding("f7", "app.compare", "Compare models", show=False, id="app.compare"),
 ]
+
+# While the list of paths of an ``@`` mention shows (see PathCompletion): tab completes, up and
+# down move in the list (escape, which closes it, is the chat pane's: a prompt binding of escape
+# would hide the pane's in f1). The prompt's own, not the stand-in's: it has no list. up and
+# down replace TextArea's cursor keys (a class's bindings of a key replace its base's), so
+# their actions move the cursor when no list shows.
+COMPLETION_BINDINGS = [
+    Binding("tab", "complete", "Complete",
+            tooltip="Complete the @ path (↑ ↓ choose, esc closes)",
+            id="prompt.complete"),
+    # No ids: the arrow keys (f1 names them under tab; remapping them would move the cursor keys).
+    Binding("up", "up", "Previous path", show=False),
+    Binding("down", "down", "Next path", show=False),
+]

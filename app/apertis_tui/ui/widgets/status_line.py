@@ -112,6 +112,10 @@ class StatusLine(Static):
         self.state = "tools"
         self.update(Text(sentence, style="bold yellow" if warning else ""), layout=False)
 
+    def preparing(self, names: str) -> None:
+        """Attachments are read and scaled; the message goes when they are ready."""
+        self._show("preparing", names, "sent when ready", "esc: not now")
+
     def ready(self, model: str, branch: str = "") -> None:
         self._show("ready", model, branch)
 

@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from ...widgets.text_inputs import TextInput
 from ....core.pathtext import home_relative
-from ....core.store.export import ExportError, ExportExists, ExportFormat, default_path, export_chat, write_export
+from ....core.store.export import ExportError, ExportExists, ExportFormat, default_path, export_to_file
 from ....core.store import StoreError
 from ....core.text import one_line
 from ....core.types import Chat
@@ -120,8 +120,7 @@ def start_export(app: "ApertisApp", chat: Chat, fmt: ExportFormat = "md", path: 
 
     def write(target: Path, chosen_fmt: ExportFormat, *, overwrite: bool) -> None:
         try:
-            text = export_chat(app.store, chat.id, chosen_fmt, secret=app.api_key)
-            written = write_export(target, text, overwrite=overwrite)
+            written = export_to_file(app.store, chat.id, chosen_fmt, target, secret=app.api_key, overwrite=overwrite)
         except ExportExists:
 
             def replace(yes: bool | None) -> None:
