@@ -24,6 +24,8 @@ from textual.widgets import Input, OptionList, TextArea
     (OptionList, "_clear_caches"),
     (OptionList, "_index_to_line"),
     (Screen, "_modal_binding_chain"),
+    (Widget, "_check_refresh"),
+    (Screen, "_on_timer_update"),
 ])
 def test_textual_still_has(owner, name):
     assert hasattr(owner, name), f"{owner.__name__}.{name} is gone: see apertis_tui/ui/textual_internals.py"

@@ -149,3 +149,20 @@ def option_line(option_list: OptionList, index: int) -> int:
 
 def binding_chain(screen: Screen) -> list[tuple[DOMNode, BindingsMap]]:
     return screen._modal_binding_chain
+
+
+# -- a frame now (a typed key's echo, see ui/key_first.py) -----------------------------------
+# ``Widget._check_refresh()``: posts the repaint (or layout) a widget asked for to its screen,
+# which Textual does when the widget's queue is next empty; ``Screen._on_timer_update()``: what
+# the screen's update timer runs for a frame (lay out, draw the dirty widgets, then the
+# after-refresh callbacks). The timer ticks on a 1/60 s grid and, after a pause or a slow
+# frame, skips to the grid point after next: a key's echo waited 17-33 ms for its frame. If
+# either name goes, typed keys echo that much later again.
+
+
+def paint_now(widget: Widget) -> None:
+    """Post ``widget``'s repaint to its screen now, and then have the screen make a frame (the
+    repaint is in its queue first, so that frame shows it)."""
+    widget._check_refresh()
+    screen = widget.screen
+    screen.call_later(screen._on_timer_update)
