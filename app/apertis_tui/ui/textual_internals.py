@@ -88,6 +88,9 @@ class OrderedKeys:
 # ``ScrollBar._repaint_required`` and ``Screen._compositor.update_widgets``. If they change,
 # a streaming answer costs two layouts and three frames per update instead of one (the
 # stream benchmarks show it), or, if the signature changes, the message list fails to lay out.
+# ``Widget._layout_required`` and ``Widget._layout_updates`` (part of the key of the widget's
+# cached box model): see ``LayoutOnce.refresh``. If they change, a streamed answer or a
+# comparison's column can keep a height measured before its last lines (its end not drawn).
 
 
 class LayoutOnce:
@@ -103,6 +106,16 @@ class LayoutOnce:
     streaming answer, and their CPU, were doubled. Here the size is set without asking for a
     layout, and the scroll bar is drawn in the frame being made.
     """
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        # Textual counts a layout request (``_layout_updates``, which keys the cached box model)
+        # only when none is pending. But the screen may lay out before this widget posts a
+        # pending one, measuring it then; a second request would then find that measure cached,
+        # and the widget would keep the height it had before its last lines came in (seen as a
+        # comparison column whose end was never drawn). Every request counts here.
+        if layout and self._layout_required:  # type: ignore[attr-defined]
+            self._layout_updates += 1  # type: ignore[attr-defined]
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         changed = super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
