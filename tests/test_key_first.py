@@ -68,3 +68,27 @@ async def test_keys_typed_while_six_columns_stream_are_shown_and_nothing_is_lost
             stored = app.store.path_to(cell.view.message.id)[-1]
             assert stored.content == cell.view.text  # the text that waited in the sockets is all there
         assert not key_first.pending() and gc.isenabled()
+
+
+async def test_a_key_that_closed_its_widget_lets_streams_go_on():
+    from textual.widget import Widget
+
+    key_first.key_arrived(events.Key("enter", None))
+    try:
+        key_first._handled(Widget())  # (no longer on a screen: an enter that closed a dialog)
+        assert not key_first.pending() and gc.isenabled()
+    finally:
+        key_first.key_shown()
+
+
+async def test_typing_in_a_dialog_and_closing_it(make_app):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: "Keys — escape closes" in screen_text(app), what="the keys screen")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "Keys — escape closes" not in screen_text(app), what="it closed")
+        await pilot.press(*"still here")
+        await wait_for(pilot, lambda: "still here" in screen_text(app), what="typing in the prompt")
+        await wait_for(pilot, lambda: not key_first.pending(), what="the keys shown")
+        assert gc.isenabled()

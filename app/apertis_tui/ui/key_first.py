@@ -26,6 +26,7 @@ import time
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.dom import NoScreen
 
 from .pacing import KEY_FIRST_MAX, KEY_FIRST_POLL
 from .textual_internals import paint_now
@@ -64,8 +65,13 @@ def key_handed_on(target: Widget) -> None:
 def _handled(target: Widget) -> None:
     # A frame at once (the screen's timer could make it wait up to two ticks), with the
     # target's repaint in it; then streams go on.
-    paint_now(target)
-    target.screen.call_after_refresh(key_shown)
+    try:
+        screen = target.screen
+    except NoScreen:  # the key closed what it was typed into (enter in a dialog)
+        key_shown()
+        return
+    paint_now(target, screen)
+    screen.call_after_refresh(key_shown)
 
 
 def key_shown() -> None:

@@ -173,9 +173,8 @@ def binding_chain(screen: Screen) -> list[tuple[DOMNode, BindingsMap]]:
 # either name goes, typed keys echo that much later again.
 
 
-def paint_now(widget: Widget) -> None:
-    """Post ``widget``'s repaint to its screen now, and then have the screen make a frame (the
-    repaint is in its queue first, so that frame shows it)."""
+def paint_now(widget: Widget, screen: Screen) -> None:
+    """Post ``widget``'s repaint to its ``screen`` now, and then have the screen make a frame
+    (the repaint is in its queue first, so that frame shows it)."""
     widget._check_refresh()
-    screen = widget.screen
     screen.call_later(screen._on_timer_update)
