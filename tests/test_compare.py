@@ -278,3 +278,27 @@ async def test_a_history_hit_in_a_column_opens_the_comparison_at_that_column(mak
         await pilot.press("ctrl+up", "enter")  # and the pick takes the column the hit was in
         await wait_for(pilot, lambda: chat.comparison is None, what="the pick")
         assert chat.model == "test/reasoning"
+
+
+async def test_a_column_that_grows_is_drawn_whole_before_the_next_layout(make_app, fake_server):
+    from dataclasses import replace
+
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 45)) as pilot:
+        pane(app).set_comparing(["gpt-4o", "test/long"])
+        await send(pilot, "grow: tokens=300")
+        await reply_done(pilot)
+        await pilot.pause()
+        short, tall = cells(app)
+        row = short.row
+        assert row.cell_box(0)[3] < row.size.height  # the first column ends above the row's end
+        view = short.view
+        before = len(view._lines)
+        # Its answer grows by a line (as a catch-up redraw does); a frame may draw the row before
+        # the layout that follows measures it again.
+        view.show_message(replace(view.message, content=view.message.content + "\n\nTHE NEW LAST LINE"))
+        added = len(view._lines) - before
+        assert added > 0
+        y = 2 + len(view._lines) - 1
+        assert y < row.size.height
+        assert "THE NEW LAST LINE" in row.render_line(y).text

@@ -177,6 +177,9 @@ class CompareRow(LayoutOnce, Widget):
 
     def column_changed(self, layout: bool) -> None:
         """A column's answer was drawn again."""
+        # Measured again when next drawn, not only at the next layout: a frame can come first
+        # (another widget's), and lines drawn from the old measure stayed in Textual's cache.
+        self._boxes_width = -1
         self.refresh(layout=layout)
 
     def header_changed(self, column: int) -> None:
