@@ -92,3 +92,33 @@ async def test_typing_in_a_dialog_and_closing_it(make_app):
         await wait_for(pilot, lambda: "still here" in screen_text(app), what="typing in the prompt")
         await wait_for(pilot, lambda: not key_first.pending(), what="the keys shown")
         assert gc.isenabled()
+
+
+async def test_while_a_key_is_on_its_way_streams_and_redraws_wait_then_go_on(make_app, fake_server, monkeypatch):
+    monkeypatch.setattr(key_first, "KEY_FIRST_MAX", 30.0)  # (held by hand here: no time limit)
+    fake_server.rate = 400
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = pane(app)
+        chat.set_comparing(["test/long", "gpt-4o"])
+        await send(pilot, "long: tokens=1000")
+
+        def long_view():
+            view = chat.comparison_view
+            return view.rows[-1][0].view if view is not None and view.rows else None
+
+        await wait_for(pilot, lambda: long_view() is not None and len(long_view().text) > 200,
+                       what="the long answer under way")
+        long = long_view()
+        key_first.key_arrived(events.Key("x", "x"))  # a key on its way, not shown yet
+        try:
+            await pilot.pause(0.05)
+            text, lines = len(long.text), len(long._lines)
+            await pilot.pause(0.15)
+            assert (len(long.text), len(long._lines)) == (text, lines)  # nothing fed, nothing redrawn
+            assert long.streaming
+        finally:
+            key_first.key_shown()
+        await wait_for(pilot, lambda: len(long._lines) > lines, what="the answer going on")
+        await reply_done(pilot)
+        assert long.message.status == "complete" and long.text.count("Section") > 1

@@ -9,13 +9,15 @@ most ``KEY_FIRST_MAX``):
 
 - the streams step aside (``step_aside``): each waits instead of taking its next slice, so
   the key's way through the queues is short;
+- streaming answers put their redraws off until just after, keeping their turn among a
+  comparison's columns (their shared slots, ``MessageView._pace``, are not taken again: that
+  made the columns' redraws drift late and their ends painted later);
 - the garbage collector waits: a pass it would have made then is made right after;
 - once the focused widget has dealt with the key, the screen makes a frame at once
   (``paint_now``) instead of at its timer's next tick.
 
 Nothing is dropped: the text that arrives meanwhile waits in the sockets and is shown a few
-milliseconds later. (Putting the answers' redraws off as well was tried: their slots, shared by
-a comparison's columns, drifted late and the columns' ends were painted later.)
+milliseconds later.
 """
 
 from __future__ import annotations
