@@ -146,6 +146,11 @@ async def test_narrow_terminals_stack_the_columns(make_app, fake_server):
         await wait_for(pilot, lambda: row.has_class("-stacked"), what="stacked columns")
         tops = [cell.region.y for cell in cells(app)]
         assert tops == sorted(tops) and len(set(tops)) == 3  # one under the other
+        await pilot.press("ctrl+up", "s")  # stacked columns scroll with the conversation only
+        assert not pane(app).comparison_view.alone
+        await wait_for(pilot, lambda: any("one under the other" in n.message for n in app._notifications),
+                       what="the notice")
+        await pilot.press("escape")
         await pilot.resize_terminal(200, 45)
         await wait_for(pilot, lambda: not row.has_class("-stacked"), what="side by side again")
         await pilot.pause()
@@ -197,3 +202,103 @@ async def test_changing_or_ending_an_undecided_comparison_goes_on_from_its_first
         chat.set_comparing([])  # off, with the new comparison undecided: its first column goes on
         assert chat.comparison is None and chat.comparing == () and chat.model == "gpt-4o"
         assert app.store.open_comparison(chat.chat.id) is None
+
+
+def column_text(app, cell) -> str:
+    """What the screen shows in one column (between its left and right edges), line by line."""
+    region = cell.region
+    return "\n".join(line[region.x:region.right] for line in screen_text(app).splitlines())
+
+
+async def test_the_columns_scroll_together_or_one_at_a_time(make_app, fake_server):
+    from tests.fake_server import long_markdown
+
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 24)) as pilot:
+        chat = pane(app)
+        chat.set_comparing(["test/long", "gpt-4o-mini"])
+        await send(pilot, "a long one and a short one: tokens=600")
+        await reply_done(pilot)
+        long, short = cells(app)
+        last_words = " ".join(long_markdown(600).split()[-3:])
+        await pilot.press("ctrl+up", "home")  # the comparison's top: both answers' beginnings
+        await pilot.pause()
+        assert "Section 1" in column_text(app, long) and "gpt-4o-mini got" in column_text(app, short)
+        # Together (the default): a page down moves both.
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert "Section 1" not in column_text(app, long) and "gpt-4o-mini got" not in column_text(app, short)
+        await pilot.press("home", "s")  # the current column (the first) alone from now on
+        assert chat.comparison_view.alone
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert "Section 1" not in column_text(app, long)
+        assert "gpt-4o-mini got" in column_text(app, short)  # the other column stayed
+        await pilot.press("end")  # the first column's end, the second still at its start
+        await pilot.pause()
+        assert last_words in " ".join(column_text(app, long).split())
+        assert "gpt-4o-mini got" in column_text(app, short)
+        await pilot.press("right", "down")  # the second is short, all on the screen: nothing to scroll
+        await pilot.pause()
+        assert "gpt-4o-mini got" in column_text(app, short)
+        assert last_words in " ".join(column_text(app, long).split())
+        await pilot.press("s")  # together again, lined up
+        await pilot.pause()
+        assert not chat.comparison_view.alone
+        assert "Section 1" in column_text(app, long) and "gpt-4o-mini got" in column_text(app, short)
+
+
+async def test_a_history_hit_in_a_column_opens_the_comparison_at_that_column(make_app, fake_server):
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 30)) as pilot:
+        chat = pane(app)
+        chat.set_comparing(["gpt-4o", "gpt-4o-mini", "test/reasoning"])
+        await send(pilot, "first ask")
+        await reply_done(pilot)
+        await send(pilot, "second ask")
+        await reply_done(pilot)
+        chat_id = chat.chat.id
+        third = chat.comparison_view.rows[1][2].view.message.id  # the third column's second answer
+        leaves = chat.comparison.leaves
+    again = make_app(model="gpt-4o")
+    async with again.run_test(size=(150, 30)) as pilot:
+        hit = next(h for h in again.store.search("second ask") if h.message_id == third)
+        await again.open_chat(None)  # another chat in front, as when searching from one
+        await again.open_chat(hit.chat_id, hit.message_id)  # what opening the hit does
+        chat = pane(again)
+        await wait_for(pilot, lambda: chat.comparison_view is not None and chat.comparison_view.current == 2,
+                       what="the third column current")
+        await pilot.pause()
+        text = screen_text(again)
+        assert "1 gpt-4o" in text and "3 test/reasoning" in text  # the columns, not one branch as a chat
+        assert "‹ 3/3 ›" not in text
+        row = chat.comparison_view.rows[1][2].row
+        assert row.region.y >= chat.messages.region.y and "test/reasoning got 3 messages" in text
+        assert again.store.open_comparison(chat_id).leaves == leaves  # nothing decided by looking
+        await pilot.press("ctrl+up", "enter")  # and the pick takes the column the hit was in
+        await wait_for(pilot, lambda: chat.comparison is None, what="the pick")
+        assert chat.model == "test/reasoning"
+
+
+async def test_a_column_that_grows_is_drawn_whole_before_the_next_layout(make_app, fake_server):
+    from dataclasses import replace
+
+    app = make_app(model="gpt-4o")
+    async with app.run_test(size=(150, 45)) as pilot:
+        pane(app).set_comparing(["gpt-4o", "test/long"])
+        await send(pilot, "grow: tokens=300")
+        await reply_done(pilot)
+        await pilot.pause()
+        short, tall = cells(app)
+        row = short.row
+        assert row.cell_box(0)[3] < row.size.height  # the first column ends above the row's end
+        view = short.view
+        before = len(view._lines)
+        # Its answer grows by a line (as a catch-up redraw does); a frame may draw the row before
+        # the layout that follows measures it again.
+        view.show_message(replace(view.message, content=view.message.content + "\n\nTHE NEW LAST LINE"))
+        added = len(view._lines) - before
+        assert added > 0
+        y = 2 + len(view._lines) - 1
+        assert y < row.size.height
+        assert "THE NEW LAST LINE" in row.render_line(y).text

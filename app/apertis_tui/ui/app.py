@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import App
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -22,6 +24,7 @@ from ..core.session import Session, load_session, save_session
 from ..core.store import History
 from ..core.settings.validation import APERTIS_BASE_URLS
 from ..core.types import Chat, ChatParams, ChatTools, FallbackSettings
+from . import key_first
 from .paths import stylesheets
 from .screens.conversation import ConversationScreen
 from .signals import ChatChanged
@@ -98,6 +101,18 @@ class ApertisApp(App[None]):
         self.spend_changed: Signal[SpendNews] = Signal(self, "spend-changed")  # balance read, cost measured
         if self.settings.theme in self.available_themes:
             self.theme = self.settings.theme
+
+    # -- typed keys go before streamed text (ui/key_first.py) -------------------
+
+    def post_message(self, message: Message) -> bool:
+        key_first.key_arrived(message)
+        return super().post_message(message)
+
+    async def on_event(self, event: events.Event) -> None:
+        typed = isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded
+        await super().on_event(event)
+        if typed:
+            key_first.key_handed_on(self.focused or self.screen)
 
     # -- wiring --------------------------------------------------------------
 

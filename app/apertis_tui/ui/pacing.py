@@ -17,3 +17,7 @@ CATCH_UP_BUDGET = 0.03  # ... and once it has all arrived, while rendering is st
 CATCH_UP_FRAME = 0.004  # seconds between redraws while catching up
 COLUMN_REDRAWS = 30  # redraws a second shared by a comparison's columns streaming at once
 END_MARGIN = 8  # lines rendered beyond the view's height when its end comes first
+
+# A typed key on its way to the screen goes first (ui/key_first.py)
+KEY_FIRST_MAX = 0.1  # seconds at most that streams, redraws and the collector wait for one key
+KEY_FIRST_POLL = 0.002  # seconds between a waiting stream's (or redraw's) looks at whether it is shown

@@ -88,6 +88,9 @@ class OrderedKeys:
 # ``ScrollBar._repaint_required`` and ``Screen._compositor.update_widgets``. If they change,
 # a streaming answer costs two layouts and three frames per update instead of one (the
 # stream benchmarks show it), or, if the signature changes, the message list fails to lay out.
+# ``Widget._layout_required`` and ``Widget._layout_updates`` (part of the key of the widget's
+# cached box model): see ``LayoutOnce.refresh``. If they change, a streamed answer or a
+# comparison's column can keep a height measured before its last lines (its end not drawn).
 
 
 class LayoutOnce:
@@ -103,6 +106,16 @@ class LayoutOnce:
     streaming answer, and their CPU, were doubled. Here the size is set without asking for a
     layout, and the scroll bar is drawn in the frame being made.
     """
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):
+        # Textual counts a layout request (``_layout_updates``, which keys the cached box model)
+        # only when none is pending. But the screen may lay out before this widget posts a
+        # pending one, measuring it then; a second request would then find that measure cached,
+        # and the widget would keep the height it had before its last lines came in (seen as a
+        # comparison column whose end was never drawn). Every request counts here.
+        if layout and self._layout_required:  # type: ignore[attr-defined]
+            self._layout_updates += 1  # type: ignore[attr-defined]
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)  # type: ignore[misc]
 
     def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
         changed = super()._size_updated(size, virtual_size, container_size, layout=False)  # type: ignore[misc]
@@ -149,3 +162,19 @@ def option_line(option_list: OptionList, index: int) -> int:
 
 def binding_chain(screen: Screen) -> list[tuple[DOMNode, BindingsMap]]:
     return screen._modal_binding_chain
+
+
+# -- a frame now (a typed key's echo, see ui/key_first.py) -----------------------------------
+# ``Widget._check_refresh()``: posts the repaint (or layout) a widget asked for to its screen,
+# which Textual does when the widget's queue is next empty; ``Screen._on_timer_update()``: what
+# the screen's update timer runs for a frame (lay out, draw the dirty widgets, then the
+# after-refresh callbacks). The timer ticks on a 1/60 s grid and, after a pause or a slow
+# frame, skips to the grid point after next: a key's echo waited 17-33 ms for its frame. If
+# either name goes, typed keys echo that much later again.
+
+
+def paint_now(widget: Widget, screen: Screen) -> None:
+    """Post ``widget``'s repaint to its ``screen`` now, and then have the screen make a frame
+    (the repaint is in its queue first, so that frame shows it)."""
+    widget._check_refresh()
+    screen.call_later(screen._on_timer_update)

@@ -18,7 +18,13 @@ GROUPS = {"prompt": "Prompt", "chat": "This chat", "chats": "Chats", "app": "App
 # Keys that read better as one row: (first id, second id) -> what the two do.
 PAIRS = {("messages.up", "messages.down"): "Previous / next message (then the prompt)",
          ("messages.first", "messages.last"): "First / last message shown",
-         ("messages.previous_version", "messages.next_version"): "Previous / next version of this turn"}
+         ("messages.previous_version", "messages.next_version"): "Previous / next version of this turn",
+         ("compare.scroll_alone", "compare.scroll_together"):
+             "Scroll the current column alone / all columns together again, lined up",
+         ("compare.line_up", "compare.line_down"): "A line up / down (all columns, or the current one alone)",
+         ("compare.page_up", "compare.page_down"): "A page up / down (all columns, or the current one alone)",
+         ("compare.top", "compare.end"): "The comparison's top / the conversation's end (or the current "
+                                         "column's start / end)"}
 SOURCES_ROW = "Open that source of a reply that searched the web (f5), in the browser"
 EDITING_NOTE = ("The prompt also has the usual editing keys: arrows, home/end, ctrl+z undo, ctrl+y redo, "
                 "ctrl+x/ctrl+c/ctrl+v cut/copy/paste, ctrl+u/ctrl+k delete to line start/end.")
@@ -29,6 +35,7 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
     app = screen.app
     groups: dict[str, list[tuple[str, str]]] = {}
     seen: set[str] = set()
+    placed: dict[str, tuple[str, tuple[str, str]]] = {}  # binding id -> (its group, its row)
     chain = binding_chain(screen)  # focused widget first, the app last: as Textual uses it
     # Priority bindings win from the app inwards; the others from the focused widget outwards.
     ordered = [(node, key, b) for node, bindings in reversed(chain) for key, b in bindings if b.priority]
@@ -42,7 +49,15 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
             continue
         seen.add(binding.id)
         group = GROUPS.get(binding.id.split(".")[0], binding.id.split(".")[0].replace("_", " ").title())
-        groups.setdefault(group, []).append((app.get_key_display(binding), binding.tooltip or binding.description))
+        row = (app.get_key_display(binding), binding.tooltip or binding.description)
+        groups.setdefault(group, []).append(row)
+        placed[binding.id] = (group, row)
+    for (first, second), what in PAIRS.items():  # two keys that read better as one row
+        if first in placed and second in placed and placed[first][0] == placed[second][0]:
+            rows = groups[placed[first][0]]
+            keys = "" if placed[first][1][0] == placed[second][1][0] else f" {placed[second][1][0]}"
+            rows[rows.index(placed[first][1])] = (placed[first][1][0] + keys, what)
+            rows.remove(placed[second][1])
     # Selecting messages has its own keys, live once ctrl+up has moved the focus to the list:
     # listed from the prompt too, so they can be learnt before.
     if screen.query("MessageList") and "messages.up" not in seen:
@@ -54,7 +69,8 @@ def key_rows(screen: Screen) -> list[tuple[str, list[tuple[str, str]]]]:
         rows = groups.setdefault(GROUPS["messages"], [])
         paired = {one for pair in PAIRS for one in pair}
         for (first, second), what in PAIRS.items():
-            rows.append((f"{app.get_key_display(by_id[first])} {app.get_key_display(by_id[second])}", what))
+            if first in by_id:
+                rows.append((f"{app.get_key_display(by_id[first])} {app.get_key_display(by_id[second])}", what))
         for name, binding in by_id.items():
             if name not in paired and name not in seen:
                 rows.append((app.get_key_display(binding), binding.tooltip or binding.description))

@@ -35,6 +35,7 @@ from ..startup import PromptSlot
 from ..titles import chat_title
 from .message_list import MessageList
 from .message_view import MessageView
+from .. import key_first
 from ..pacing import STATUS_EVERY, YIELD_EVERY
 from .attaching import Attaching
 from .branches import Branches
@@ -514,6 +515,9 @@ class ChatPane(WebTurns, ToolTurns, Comparing, Branches, Attaching, Vertical):
             async for event in app.client.chat(model, context, app.params_for(chat), stream=app.settings.stream,
                                                tools=tools, tool_choice=tool_choice, web=self.web_options(),
                                                fallback=fallback):
+                if key_first.pending():  # a typed key goes first (ui/key_first.py)
+                    await key_first.step_aside()
+                    last_yield = time.monotonic()
                 reply.feed(event)
                 if isinstance(event, ContentDelta):
                     view.append(content=event.text)

@@ -199,6 +199,30 @@ class Comparing:
             self.tui.notify(f"Going on with {self.model}'s answer; the others are its versions "
                             "(ctrl+up, then ← →).")
 
+    def show_message(self: "ChatPane", message_id: int) -> None:
+        """A history hit in an undecided comparison (an answer, or a later prompt of one column):
+        the comparison with that column current, scrolled to that turn. Anywhere else, as for
+        any message (see Branches), which would show one column's branch as a plain chat."""
+        view = self.comparison_view
+        if self.comparison is not None and view is not None:
+            column = self._column_of(message_id)
+            for cells in view.rows if column is not None else ():
+                cell = cells[column]
+                if cell.view is not None and message_id in (cell.view.message.id, cell.view.message.parent_id):
+                    view.current = column
+                    self.messages.release_anchor()
+                    self.messages.scroll_to_widget(cell.row, top=True, animate=False)
+                    return
+        super().show_message(message_id)  # type: ignore[misc]
+
+    def _column_of(self: "ChatPane", message_id: int) -> int | None:
+        """Which column of the open comparison ``message_id`` is in (None: in none of them, or
+        above them all)."""
+        comparison = self.comparison
+        store = self.tui.store
+        columns = [column for column, leaf in enumerate(comparison.leaves) if message_id in store.path_ids(leaf)]
+        return columns[0] if len(columns) == 1 else None
+
     def action_select_messages(self: "ChatPane") -> None:
         """ctrl+up: while a comparison is open, its columns get the keys (← → a digit, enter
         picks); otherwise a message is selected (see Branches)."""

@@ -6,7 +6,8 @@ cells are stacked when the terminal gives a column less than ``MIN_COLUMN`` cell
 
 Focused (ctrl+up while comparing), it is where an answer is picked: left / right or tab move
 between the columns, a digit jumps to one, enter picks it (``Picked`` goes to the chat pane,
-which owns the conversation), escape goes back to the prompt.
+which owns the conversation), escape goes back to the prompt; ↑ ↓ pageup pagedown home end
+scroll the columns together, or the current one alone after ``s`` (``column_scroll.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from ...core.types import Comparison
 from ...core.types import Message as StoredMessage
 from ..render import text_strips
 from ..textual_internals import LayoutOnce
+from .column_scroll import BINDINGS as COLUMN_SCROLL_BINDINGS
+from .column_scroll import ColumnScroll
 from .message_view import MessageView
 from .status_line import StreamStats, first_token
 
@@ -147,6 +150,7 @@ class CompareRow(LayoutOnce, Widget):
         super().__init__()
         self.cells = [CompareCell(self, i, model) for i, model in enumerate(models)]
         self.current = -1
+        self.shifts = [0] * len(models)  # per column: its answer's lines slid past the others' (column_scroll.py)
         self._pending: list[MessageView] = []
         self._boxes: list[tuple[int, int, int, int]] = []  # per column: x, top, width, height
         self._boxes_width = -1
@@ -191,6 +195,9 @@ class CompareRow(LayoutOnce, Widget):
 
     def column_changed(self, layout: bool) -> None:
         """A column's answer was drawn again."""
+        # Measured again when next drawn, not only at the next layout: a frame can come first
+        # (another widget's), and lines drawn from the old measure stayed in Textual's cache.
+        self._boxes_width = -1
         self.refresh(layout=layout)
 
     def header_changed(self, column: int) -> None:
@@ -201,6 +208,12 @@ class CompareRow(LayoutOnce, Widget):
                 self.refresh(Region(x, top, width, 2))  # those two lines only
             else:
                 self.refresh()
+
+    def set_shifts(self, shifts: dict[int, int] | None) -> None:
+        """Slide columns' answers past the others' ({column: lines}); None: line them all up."""
+        self.shifts = [0] * len(self.cells) if shifts is None else [
+            shifts.get(column, shift) for column, shift in enumerate(self.shifts)]
+        self.refresh()
 
     def set_current(self, column: int) -> None:
         if column != self.current:
@@ -268,8 +281,9 @@ class CompareRow(LayoutOnce, Widget):
             self._headers[cell.column] = lines
         return lines
 
-    def _piece(self, cell: CompareCell, y: int, width: int) -> Strip:
-        """Line ``y`` of a column (its header, then its answer), ``width`` cells wide."""
+    def _piece(self, cell: CompareCell, y: int, width: int, shift: int = 0) -> Strip:
+        """Line ``y`` of a column (its header, then its answer from line ``shift``), ``width``
+        cells wide."""
         if y < 2:
             return self._header(cell, width)[y]
         view = cell.view
@@ -280,9 +294,9 @@ class CompareRow(LayoutOnce, Widget):
             view._style = view.rich_style
         style = view._style
         body = view._lines
-        if y - 2 >= len(body):
+        if not 0 <= y - 2 + shift < len(body):
             return Strip.blank(width, style)
-        line = body[y - 2]
+        line = body[y - 2 + shift]
         key = (id(line), width)
         entry = self._pieces.get(key)
         if entry is None or entry[0] is not line:
@@ -311,8 +325,8 @@ class CompareRow(LayoutOnce, Widget):
                 if top <= y < top + height:
                     return self._piece(cell, y - top, w)
             return Strip.blank(width, style)
-        pieces = [self._piece(cell, y, w) if y < height else None
-                  for cell, (x, top, w, height) in zip(self.cells, self._boxes)]
+        pieces = [self._piece(cell, y, w, shift) if y < height or shift else None
+                  for cell, (x, top, w, height), shift in zip(self.cells, self._boxes, self.shifts)]
         key = (width, *map(id, pieces))
         cached = self._joined.get(y)
         if cached is not None and cached[0] == key and all(a is b for a, b in zip(cached[1], pieces)):
@@ -341,11 +355,11 @@ class CompareRow(LayoutOnce, Widget):
             x, top, w, height = self.cell_box(cell.column)
             if x <= event.x < x + w and top <= event.y < top + height and cell.view is not None:
                 if event.y - top >= 2:
-                    cell.view.clicked(event.y - top - 2)
+                    cell.view.clicked(event.y - top - 2 + (0 if self.stacked else self.shifts[cell.column]))
                 return
 
 
-class ComparisonView(Vertical, can_focus=True):
+class ComparisonView(ColumnScroll, Vertical, can_focus=True):
     DEFAULT_CSS = """
     ComparisonView { height: auto; margin: 0 0 1 0; }
     ComparisonView:focus { border-left: thick $accent; }
@@ -360,9 +374,11 @@ class ComparisonView(Vertical, can_focus=True):
         Binding("enter", "pick", "Pick", tooltip="Pick this answer: the chat goes on with it and its model",
                 id="compare.pick"),
         Binding("escape", "leave", "Back", tooltip="Back to the prompt", id="compare.leave"),
+        *COLUMN_SCROLL_BINDINGS,
     ]
 
     current: reactive[int] = reactive(0)
+    alone: reactive[bool] = reactive(False, bindings=True)  # s: the current column scrolls alone
 
     class Picked(TextualMessage):
         """The user picked column ``column``."""

@@ -25,6 +25,7 @@ from textual.widget import Widget
 from ...core.text import one_line
 from ...core.timefmt import message_time
 from ...core.types import Message, MessageStatus
+from .. import key_first
 from ..render import RenderedBlocks, render_to_strips, text_strips
 from ..tool_blocks import FOLDED_LINES, CallBlock, call_blocks, fold_note, render_calls
 from ..textual_internals import LayoutOnce
@@ -288,6 +289,9 @@ class MessageView(LayoutOnce, Widget):
 
     def _redraw(self) -> None:
         self._timer = None
+        if self.streaming and key_first.pending():  # a typed key first; this right after its frame
+            self._timer = self.set_timer(key_first.KEY_FIRST_POLL, self._redraw)
+            return
         if not self._width:
             self._changed(layout=True)
             return
