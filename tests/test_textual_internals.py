@@ -41,7 +41,7 @@ def test_instance_attributes_still_there():
     assert hasattr(Widget(), "_layout_required") and hasattr(Widget(), "_layout_updates")
     from textual.app import App
 
-    assert hasattr(App(), "_exit")
+    assert hasattr(App(), "_exit") and hasattr(Widget(), "_pruning")
     from textual._compositor import Compositor
 
     assert hasattr(Compositor, "update_widgets")
