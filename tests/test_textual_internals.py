@@ -39,6 +39,9 @@ def test_instance_attributes_still_there():
     assert hasattr(BindingsMap(), "key_to_bindings")
     assert hasattr(ScrollBar(), "_repaint_required")
     assert hasattr(Widget(), "_layout_required") and hasattr(Widget(), "_layout_updates")
+    from textual.app import App
+
+    assert hasattr(App(), "_exit") and hasattr(Widget(), "_pruning")
     from textual._compositor import Compositor
 
     assert hasattr(Compositor, "update_widgets")

@@ -168,13 +168,22 @@ def binding_chain(screen: Screen) -> list[tuple[DOMNode, BindingsMap]]:
 # ``Widget._check_refresh()``: posts the repaint (or layout) a widget asked for to its screen,
 # which Textual does when the widget's queue is next empty; ``Screen._on_timer_update()``: what
 # the screen's update timer runs for a frame (lay out, draw the dirty widgets, then the
-# after-refresh callbacks). The timer ticks on a 1/60 s grid and, after a pause or a slow
-# frame, skips to the grid point after next: a key's echo waited 17-33 ms for its frame. If
-# either name goes, typed keys echo that much later again.
+# after-refresh callbacks); ``App._exit`` and ``Widget._pruning`` (the app, or the widget, is
+# being closed). The timer ticks on a 1/60 s grid and, after a pause or a slow frame, skips to
+# the grid point after next: a key's echo waited 17-33 ms for its frame. If these names go,
+# typed keys echo that much later again.
 
 
 def paint_now(widget: Widget, screen: Screen) -> None:
     """Post ``widget``'s repaint to its ``screen`` now, and then have the screen make a frame
     (the repaint is in its queue first, so that frame shows it)."""
     widget._check_refresh()
-    screen.call_later(screen._on_timer_update)
+    screen.call_later(_paint, screen, widget)
+
+
+def _paint(screen: Screen, widget: Widget) -> None:
+    # Not once the app is exiting (as the timer's own tick, Timer._tick), nor when the key is
+    # removing the widget (``_pruning``): widgets being closed are still in the screen's map
+    # until its next layout, and drawing one whose styles are gone raised KeyError.
+    if not screen.app._exit and not widget._pruning:
+        screen._on_timer_update()
