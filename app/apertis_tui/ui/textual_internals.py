@@ -184,6 +184,8 @@ def paint_now(widget: Widget, screen: Screen) -> None:
 def _paint(screen: Screen, widget: Widget) -> None:
     # Not once the app is exiting (as the timer's own tick, Timer._tick), nor when the key is
     # removing the widget (``_pruning``): widgets being closed are still in the screen's map
-    # until its next layout, and drawing one whose styles are gone raised KeyError.
-    if not screen.app._exit and not widget._pruning:
+    # until its next layout, and drawing one whose styles are gone raised KeyError. Nor when
+    # the key took the focus elsewhere (ctrl+w closing the chat mounts a new prompt, which a
+    # frame now drew before its styles were set, KeyError again): the timer draws that frame.
+    if not screen.app._exit and not widget._pruning and (widget is screen or screen.focused is widget):
         screen._on_timer_update()
