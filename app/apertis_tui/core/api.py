@@ -95,19 +95,26 @@ class ApertisClient:
 
     # -- models --------------------------------------------------------------
 
-    async def list_models(self) -> list[ModelInfo]:
+    async def _get(self, path: str) -> httpx.Response:
+        """``GET {base}{path}`` with the key; no key, or no connection, raises :class:`ApiError`."""
         if not self._key or self._bad_key:
             raise self._no_key()
         try:
-            response = await self._http.get(f"{self.base_url}/models")
+            return await self._http.get(f"{self.base_url}{path}")
         except httpx.HTTPError as exc:
             raise error_from_exception(exc, self.base_url, self.timeouts, started=False) from None
-        if response.status_code == 404:
-            raise ApiError("bad_response", f"{host_of(self.base_url)} has no model list at this base URL (404).",
-                           "Check the base URL in Settings (f2); it usually ends in /v1.", status=404)
+
+    def _raise_for(self, response: httpx.Response) -> None:
         if response.status_code >= 400:
             raise error_from_response(response.status_code, response.content, response.headers, key=self._key,
                                       host=host_of(self.base_url))
+
+    async def list_models(self) -> list[ModelInfo]:
+        response = await self._get("/models")
+        if response.status_code == 404:
+            raise ApiError("bad_response", f"{host_of(self.base_url)} has no model list at this base URL (404).",
+                           "Check the base URL in Settings (f2); it usually ends in /v1.", status=404)
+        self._raise_for(response)
         try:
             payload = response.json()
         except ValueError:
@@ -136,17 +143,10 @@ class ApertisClient:
     async def token_usage(self) -> TokenUsage | None:
         """The key's spend and balance (Apertis's ``GET /token/usage``). None: this server has
         no such endpoint (a 404, or a body of another shape). Raises :class:`ApiError`."""
-        if not self._key or self._bad_key:
-            raise self._no_key()
-        try:
-            response = await self._http.get(f"{self.base_url}/token/usage")
-        except httpx.HTTPError as exc:
-            raise error_from_exception(exc, self.base_url, self.timeouts, started=False) from None
+        response = await self._get("/token/usage")
         if response.status_code in (404, 405, 501):
             return None
-        if response.status_code >= 400:
-            raise error_from_response(response.status_code, response.content, response.headers, key=self._key,
-                                      host=host_of(self.base_url))
+        self._raise_for(response)
         return read_token_usage(parse_json(response.text))
 
     # -- chat ----------------------------------------------------------------

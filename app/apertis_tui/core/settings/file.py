@@ -274,6 +274,7 @@ def _from_document(data: dict[str, Any], path: Path, text: str) -> Settings:
             extra["fallback"].pop(key, None)
         if not extra["fallback"]:
             del extra["fallback"]
+
     if "attachments" in data:
         table = data["attachments"]
         check(None, "attachments", None if isinstance(table, dict) else "attachments must be a table ([attachments])")
