@@ -86,8 +86,9 @@ async def test_closing_a_streaming_chat_keeps_its_partial_reply(make_app, fake_s
         await all_done(pilot)
         answer = app.store.messages(chat_id)[-1]
         assert answer.status == "stopped" and len(answer.content) > 10
-        # There is always a chat to type in.
-        assert len(conv(app).panes) == 1 and app.active_pane.chat is None
+        # There is always a chat to type in (closing is an action of its own: wait for it).
+        await wait_for(pilot, lambda: len(conv(app).panes) == 1 and app.active_pane.chat is None,
+                       what="a new empty chat")
         assert app.store.get_chat(chat_id) is not None  # still in history
 
 

@@ -187,5 +187,10 @@ def _paint(screen: Screen, widget: Widget) -> None:
     # until its next layout, and drawing one whose styles are gone raised KeyError. Nor when
     # the key took the focus elsewhere (ctrl+w closing the chat mounts a new prompt, which a
     # frame now drew before its styles were set, KeyError again): the timer draws that frame.
-    if not screen.app._exit and not widget._pruning and (widget is screen or screen.focused is widget):
-        screen._on_timer_update()
+    # And not while any widget the screen would draw is being closed (ctrl+w is the screen's key,
+    # so the focus test above does not see it): that is what the next layout settles.
+    if screen.app._exit or widget._pruning or not (widget is screen or screen.focused is widget):
+        return
+    if any(node._pruning or node._closed for node in screen._compositor.widgets):
+        return
+    screen._on_timer_update()
